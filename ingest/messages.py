@@ -1,0 +1,50 @@
+"""``RawArticle``: what ingestion publishes to ``drawdown.articles.raw``.
+
+JSON, UTF-8, schema-versioned (``"v": 1``); readers ignore unknown fields.
+See docs/messages.md.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+
+from services.errors import MessageError
+
+SCHEMA_VERSION = 1
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+@dataclass(frozen=True, slots=True)
+class RawArticle:
+    """One document as fetched or replayed, before any reading."""
+
+    text: str
+    title: str = ""
+    url: str | None = None
+    published_at: str | None = None
+    language: str | None = None
+    source: str = ""
+    message_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    received_at: str = field(default_factory=_now)
+
+    def encode(self) -> bytes:
+        return json.dumps({"v": SCHEMA_VERSION, **asdict(self)}, ensure_ascii=False).encode()
+
+    @classmethod
+    def decode(cls, payload: bytes) -> RawArticle:
+        try:
+            data = json.loads(payload)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise MessageError(f"not JSON: {exc}") from exc
+        if not isinstance(data, dict) or data.get("v") != SCHEMA_VERSION:
+            raise MessageError(f"expected a v{SCHEMA_VERSION} RawArticle object")
+        known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
+        if not isinstance(known.get("text"), str) or not known.get("message_id"):
+            raise MessageError("RawArticle needs text and message_id")
+        return cls(**known)

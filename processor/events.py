@@ -1,0 +1,211 @@
+"""Classify what each sentence says happens at each place it names.
+
+For every place mention in a sentence, the nearest action cue (withdrawal,
+redeployment, reinforcement, attack, remain) decides the kind; cues within a
+few words of a withdrawal cue qualify it (planned, negated); the sentence's
+actors decide whose forces move. Countries get events only where forces leave
+*from* them or talks are about their presence. Per-sentence findings are then
+merged into one event per (place, kind) with the strongest evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from processor.gazetteer import Gazetteer
+from processor.mentions import Cue, Mention
+from processor.normalize import Normalized
+
+EVENT_KINDS = (
+    "withdrawal",
+    "withdrawal_planned",
+    "negotiation",
+    "denial",
+    "redeployment",
+    "reinforcement",
+    "attack",
+    "other",
+)
+WITHDRAWAL_KINDS = frozenset({"withdrawal", "withdrawal_planned", "denial"})
+_ACTIONS = ("withdrawal", "redeployment", "reinforcement", "attack", "remain")
+_BASE_CONFIDENCE = {
+    "withdrawal": 0.6,
+    "withdrawal_planned": 0.55,
+    "denial": 0.55,
+    "negotiation": 0.55,
+    "redeployment": 0.5,
+    "reinforcement": 0.5,
+    "attack": 0.5,
+    "other": 0.4,
+}
+NEGATION_WINDOW = 3
+PLANNED_WINDOW = 4
+NEAR = 8
+MAX_EVIDENCE = 600
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """What the article says happens at ``place``; evidence offsets index the original text."""
+
+    place: str
+    kind: str
+    confidence: float
+    evidence: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Sentence:
+    """One sentence's mentions and cues, with word positions for distances."""
+
+    start: int
+    end: int
+    mentions: tuple[Mention, ...]
+    cues: tuple[Cue, ...]
+    word_starts: tuple[int, ...]
+
+    def word(self, position: int) -> int:
+        return bisect_right(self.word_starts, position) - 1
+
+    def of(self, concept: str) -> list[Cue]:
+        return [c for c in self.cues if c.concept == concept]
+
+    def has(self, concept: str) -> bool:
+        return any(c.concept == concept for c in self.cues)
+
+    def near(self, concept: str, cue: Cue, window: int) -> bool:
+        at = self.word(cue.start)
+        return any(abs(self.word(c.start) - at) <= window for c in self.of(concept))
+
+    def covered(self, word: int, concept: str) -> bool:
+        return any(self.word(c.start) <= word <= self.word(c.end - 1) for c in self.of(concept))
+
+    def preceded_by(self, mention: Mention, concept: str, skip: int) -> bool:
+        """Whether ``concept`` stands right before the mention, past up to ``skip`` base nouns."""
+        word = self.word(mention.norm_start) - 1
+        for _ in range(skip):
+            if word >= 0 and self.covered(word, "base_noun") and not self.covered(word, concept):
+                word -= 1
+        return word >= 0 and self.covered(word, concept)
+
+
+def _withdrawal_kind(sentence: _Sentence, cue: Cue, negotiation: bool) -> str:
+    if sentence.near("negation", cue, NEGATION_WINDOW):
+        return "denial"
+    if negotiation:
+        return "negotiation"
+    if sentence.near("planned", cue, PLANNED_WINDOW):
+        return "withdrawal_planned"
+    return "withdrawal"
+
+
+def _nearest(sentence: _Sentence, mention: Mention, cues: Sequence[Cue]) -> Cue | None:
+    at = sentence.word(mention.norm_start)
+    return min(cues, key=lambda c: (abs(sentence.word(c.start) - at), c.start), default=None)
+
+
+def _kind_at_base(sentence: _Sentence, mention: Mention, negotiation: bool) -> tuple[str, Cue] | None:
+    action = _nearest(sentence, mention, [c for c in sentence.cues if c.concept in _ACTIONS])
+    if action is None or action.concept == "remain":
+        return None
+    if action.concept == "withdrawal":
+        if sentence.preceded_by(mention, "destination", skip=2):
+            return "redeployment", action
+        return _withdrawal_kind(sentence, action, negotiation), action
+    return action.concept, action
+
+
+def _kind_at_country(sentence: _Sentence, mention: Mention, negotiation: bool) -> tuple[str, Cue] | None:
+    withdrawal = _nearest(sentence, mention, sentence.of("withdrawal"))
+    if withdrawal is None:
+        if negotiation:
+            return "negotiation", _nearest(sentence, mention, sentence.of("negotiation"))  # type: ignore[return-value]
+        return None
+    if negotiation:
+        return "negotiation", withdrawal
+    if sentence.preceded_by(mention, "source", skip=1):
+        return _withdrawal_kind(sentence, withdrawal, negotiation), withdrawal
+    return None
+
+
+def _confidence(sentence: _Sentence, mention: Mention, kind: str, cue: Cue) -> float:
+    score = _BASE_CONFIDENCE[kind]
+    if sentence.has("actor_us"):
+        score += 0.2
+    if abs(sentence.word(cue.start) - sentence.word(mention.norm_start)) <= NEAR:
+        score += 0.1
+    return round(min(score, 0.95), 2)
+
+
+def _sentence_events(
+    sentence: _Sentence, doc: Normalized, original: str, gazetteer: Gazetteer
+) -> list[Event]:
+    negotiation = sentence.has("negotiation") and (
+        sentence.has("withdrawal") or sentence.has("presence")
+    )
+    foreign = sentence.has("actor_other") and not sentence.has("actor_us")
+    o_start, o_end = doc.span(sentence.start, sentence.end)
+    evidence = original[o_start:o_end][:MAX_EVIDENCE]
+    events = []
+    for mention in sentence.mentions:
+        place = gazetteer.get(mention.place)
+        judge = _kind_at_country if place.is_country else _kind_at_base
+        found = judge(sentence, mention, negotiation)
+        if found is None:
+            continue
+        kind, cue = found
+        if foreign and kind in WITHDRAWAL_KINDS:
+            kind = "other"
+        confidence = _confidence(sentence, mention, kind, cue)
+        events.append(Event(mention.place, kind, confidence, evidence, o_start, o_end))
+    return events
+
+
+def merge(events: Sequence[Event]) -> list[Event]:
+    """One event per (place, kind): the strongest evidence, a little more sure per repetition."""
+    best: dict[tuple[str, str], Event] = {}
+    count: dict[tuple[str, str], int] = {}
+    for event in events:
+        key = (event.place, event.kind)
+        count[key] = count.get(key, 0) + 1
+        if key not in best or event.confidence > best[key].confidence:
+            best[key] = event
+    merged = []
+    for key, event in best.items():
+        boosted = round(min(event.confidence + 0.02 * (count[key] - 1), 0.99), 2)
+        merged.append(
+            Event(event.place, event.kind, boosted, event.evidence, event.start, event.end)
+        )
+    return merged
+
+
+def classify(
+    doc: Normalized,
+    original: str,
+    sentence_spans: Sequence[tuple[int, int]],
+    mentions: Sequence[Mention],
+    cues: Sequence[Cue],
+    gazetteer: Gazetteer,
+) -> list[Event]:
+    """Events of a document, given its normalized sentences, mentions and cues."""
+    word_starts = tuple(m.start() for m in _WORD.finditer(doc.text))
+    events: list[Event] = []
+    for start, end in sentence_spans:
+        inside = tuple(m for m in mentions if start <= m.norm_start < end)
+        if not inside:
+            continue
+        sentence = _Sentence(
+            start,
+            end,
+            inside,
+            tuple(c for c in cues if start <= c.start < end),
+            word_starts,
+        )
+        events.extend(_sentence_events(sentence, doc, original, gazetteer))
+    return merge(events)

@@ -1,0 +1,99 @@
+"""Text normalization for matching, with a map back to the original offsets.
+
+Matching runs on normalized text: Unicode compatibility forms, case folding,
+diacritics removed (Arabic harakat, Latin accents), tatweel and zero-width
+joiners dropped, Arabic/Persian letter variants unified, Arabic-Indic digits
+made ASCII. Every normalized character remembers the index of the original
+character it came from, so evidence can be quoted from the original text.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+# Letters that differ between Arabic and Persian orthography, or that outlets
+# use interchangeably, folded to one form.
+_LETTERS = {
+    "ی": "ي",  # Persian yeh
+    "ى": "ي",  # alef maksura
+    "ئ": "ي",
+    "ک": "ك",  # Persian keheh
+    "ة": "ه",  # teh marbuta
+    "ۀ": "ه",
+    "ە": "ه",  # Kurdish ae
+    "ؤ": "و",
+    "ٱ": "ا",
+    "ё": "е",
+    "ʼ": "'",
+    "’": "'",
+    "‘": "'",
+    "ʻ": "'",
+    "‐": "-",
+    "‑": "-",
+    "–": "-",
+    "—": "-",
+}
+_DROPPED = {
+    "\u0640",  # tatweel
+    "\u200c",  # zero-width non-joiner
+    "\u200d",  # zero-width joiner
+    "\u200b",  # zero-width space
+    "\u200e",  # left-to-right mark
+    "\u200f",  # right-to-left mark
+    "\u00ad",  # soft hyphen
+    "\ufeff",  # byte-order mark
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Normalized:
+    """Normalized text and, per character, the index of its source in the original."""
+
+    text: str
+    offsets: tuple[int, ...]
+    original_length: int
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Map a half-open span of the normalized text onto the original text."""
+        if start >= end:
+            at = self.offsets[start] if start < len(self.offsets) else self.original_length
+            return at, at
+        return self.offsets[start], self.offsets[end - 1] + 1
+
+
+@lru_cache(maxsize=8192)
+def fold_char(char: str) -> str:
+    """The normalized form of one character (possibly empty or several characters)."""
+    if char in _DROPPED:
+        return ""
+    if char.isdigit() and not char.isascii():
+        value = unicodedata.digit(char, None)
+        if value is not None:
+            return str(value)
+    out = []
+    for part in unicodedata.normalize("NFKD", char):
+        if unicodedata.category(part) == "Mn":
+            continue
+        for folded in part.casefold():
+            folded = _LETTERS.get(folded, folded)
+            if folded not in _DROPPED:
+                out.append(folded)
+    return "".join(out)
+
+
+def normalize(text: str) -> Normalized:
+    """Normalize ``text`` for matching, keeping a map back to the original."""
+    chars: list[str] = []
+    offsets: list[int] = []
+    for index, char in enumerate(text):
+        folded = fold_char(_LETTERS.get(char, char))
+        chars.append(folded)
+        offsets.extend([index] * len(folded))
+    return Normalized("".join(chars), tuple(offsets), len(text))
+
+
+def normalize_text(text: str) -> str:
+    """Only the normalized string, for names, cues and hashing."""
+    return normalize(text).text

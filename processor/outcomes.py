@@ -1,0 +1,82 @@
+"""Read back what became of processed documents (for replay reports and the API)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.models import Alert, AlertArticle, Article, DeadLetter, Event, Mention, Sighting
+
+
+async def finished(session: AsyncSession, message_ids: Sequence[str]) -> set[str]:
+    """The message ids that were stored or dead-lettered."""
+    stored = await session.scalars(
+        select(Sighting.message_id).where(Sighting.message_id.in_(message_ids))
+    )
+    failed = await session.scalars(
+        select(DeadLetter.message_id).where(DeadLetter.message_id.in_(message_ids))
+    )
+    return {*stored, *(m for m in failed if m)}
+
+
+async def _article(session: AsyncSession, article_id: Any) -> dict[str, Any]:
+    article = await session.get_one(Article, article_id)
+    places = await session.scalars(
+        select(Mention.place).where(Mention.article_id == article_id).order_by(Mention.start)
+    )
+    events = await session.scalars(
+        select(Event).where(Event.article_id == article_id).order_by(Event.evidence_start, Event.id)
+    )
+    return {
+        "language": article.language,
+        "languages": list(article.languages),
+        "places": list(dict.fromkeys(places)),
+        "events": [
+            {
+                "place": e.place,
+                "kind": e.kind,
+                "confidence": e.confidence,
+                "evidence": e.evidence,
+            }
+            for e in events
+        ],
+    }
+
+
+async def _alerts(session: AsyncSession, article_id: Any) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        select(Alert, AlertArticle.opened)
+        .join(AlertArticle, AlertArticle.alert_id == Alert.id)
+        .where(AlertArticle.article_id == article_id)
+        .order_by(Alert.place, Alert.kind)
+    )
+    return [
+        {
+            "alert_id": str(alert.id),
+            "place": alert.place,
+            "kind": alert.kind,
+            "status": alert.status,
+            "new": opened,
+        }
+        for alert, opened in rows
+    ]
+
+
+async def describe(session: AsyncSession, message_id: str) -> dict[str, Any]:
+    """The replay report of one document: its article, reading and alerts, or its error."""
+    sighting = await session.scalar(select(Sighting).where(Sighting.message_id == message_id))
+    if sighting is None:
+        failure = await session.scalar(
+            select(DeadLetter.error).where(DeadLetter.message_id == message_id)
+        )
+        return {"error": f"processing failed: {failure}" if failure else "not processed"}
+    duplicate = sighting.match != "new"
+    return {
+        "article_id": str(sighting.article_id),
+        "duplicate_of": str(sighting.article_id) if duplicate else None,
+        **await _article(session, sighting.article_id),
+        "alerts": [] if duplicate else await _alerts(session, sighting.article_id),
+    }

@@ -1,0 +1,31 @@
+"""Sentence boundaries: line breaks and sentence-final punctuation, not abbreviations."""
+
+from __future__ import annotations
+
+import re
+
+_END = re.compile(r"[.!?؟۔…]+[\"'»”’)\]]*(?=\s)|\n+")
+# "U.S. forces", "Mr. Smith", "p.m. on": the word before the period is an abbreviation.
+_ABBREVIATION = re.compile(
+    r"(?:^|[\s(])(?:(?:[^\W\d]\.)*[^\W\d]|Mr|Mrs|Ms|Dr|St|Gen|Col|Lt|Sgt|Capt|Maj|Jr|Sr|No|vs|etc)$"
+)
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """Half-open spans of the sentences in ``text``, trimmed of surrounding space."""
+    spans = []
+    start = 0
+    for match in _END.finditer(text):
+        if match.group()[0] == "." and _ABBREVIATION.search(text[start : match.start()]):
+            continue
+        spans.append((start, match.end()))
+        start = match.end()
+    spans.append((start, len(text)))
+    trimmed = []
+    for begin, end in spans:
+        chunk = text[begin:end]
+        stripped = chunk.strip()
+        if stripped:
+            lead = len(chunk) - len(chunk.lstrip())
+            trimmed.append((begin + lead, begin + lead + len(stripped)))
+    return trimmed

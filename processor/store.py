@@ -1,0 +1,261 @@
+"""Persistence of processed documents: idempotent writes in one transaction.
+
+A document (one bus message) becomes a sighting; a new story also becomes an
+article with its mentions and events, and opens or corroborates alerts. Unique
+constraints (message id, canonical URL, content hash, one event per article,
+place and kind) make a redelivered message a no-op.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ingest.messages import RawArticle
+from processor import alerts as rules
+from processor.analyze import Analysis
+from processor.dedup import canonical_url
+from processor.events import Event
+from services.models import Alert, AlertArticle, Article, DeadLetter, Mention, Sighting
+from services.models import Event as EventRow
+
+
+@dataclass(frozen=True, slots=True)
+class AlertPolicy:
+    kinds: frozenset[str]
+    min_confidence: float
+    window: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class AlertChange:
+    alert_id: uuid.UUID
+    place: str
+    kind: str
+    status: str
+    new: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    article_id: uuid.UUID
+    duplicate: bool
+    alerts: tuple[AlertChange, ...]
+
+
+def _insert(session: AsyncSession, model: Any) -> Any:
+    dialect = session.get_bind().dialect.name
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
+
+
+def parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+async def _existing(
+    session: AsyncSession, url: str | None, content_hash: str
+) -> tuple[uuid.UUID, str] | None:
+    """The stored article this document duplicates, and what matched (``url`` or ``content``)."""
+    condition = Article.content_hash == content_hash
+    if url:
+        condition = or_(condition, Article.canonical_url == url)
+    row = (
+        await session.execute(select(Article.id, Article.canonical_url).where(condition).limit(1))
+    ).first()
+    if row is None:
+        return None
+    return row.id, "url" if url and row.canonical_url == url else "content"
+
+
+async def _lock(session: AsyncSession, place: str, kind: str) -> None:
+    """Serialize alert upserts for one (place, kind) across workers (PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(f"{place}:{kind}".encode()).digest()[:8], "big", signed=True)
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+async def _raise_alert(
+    session: AsyncSession,
+    event: Event,
+    article_id: uuid.UUID,
+    language: str | None,
+    observed_at: datetime,
+    policy: AlertPolicy,
+) -> AlertChange:
+    await _lock(session, event.place, event.kind)
+    alert = await session.scalar(
+        select(Alert)
+        .where(
+            Alert.place == event.place,
+            Alert.kind == event.kind,
+            Alert.last_seen_at >= rules.window_start(observed_at, policy.window),
+        )
+        .order_by(Alert.last_seen_at.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    now = datetime.now(UTC)
+    opened = alert is None
+    if alert is None:
+        alert = Alert(
+            id=uuid.uuid4(),
+            place=event.place,
+            kind=event.kind,
+            status=rules.status(1, 1),
+            confidence=event.confidence,
+            first_article_id=article_id,
+            article_count=1,
+            languages=[language] if language else [],
+            opened_at=now,
+            updated_at=now,
+            last_seen_at=observed_at,
+        )
+        session.add(alert)
+    else:
+        languages = sorted({*alert.languages, *([language] if language else [])})
+        alert.article_count += 1
+        alert.languages = languages
+        alert.confidence = max(alert.confidence, event.confidence)
+        alert.status = rules.status(alert.article_count, len(languages))
+        alert.updated_at = now
+        alert.last_seen_at = max(alert.last_seen_at, observed_at)
+    await session.flush()
+    session.add(
+        AlertArticle(
+            alert_id=alert.id,
+            article_id=article_id,
+            opened=opened,
+            language=language,
+            confidence=event.confidence,
+            evidence=event.evidence,
+            added_at=now,
+        )
+    )
+    return AlertChange(alert.id, alert.place, alert.kind, alert.status, opened)
+
+
+async def _sighting(
+    session: AsyncSession, raw: RawArticle, article_id: uuid.UUID, match: str, url: str | None
+) -> None:
+    await session.execute(
+        _insert(session, Sighting)
+        .values(
+            message_id=raw.message_id,
+            article_id=article_id,
+            match=match,
+            url=url,
+            source=raw.source,
+            seen_at=datetime.now(UTC),
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+async def save(
+    session: AsyncSession, raw: RawArticle, analysis: Analysis, policy: AlertPolicy
+) -> Stored | None:
+    """Store one processed document; None if this message was stored before."""
+    if await session.scalar(select(Sighting.id).where(Sighting.message_id == raw.message_id)):
+        return None
+    url = canonical_url(raw.url)
+    existing = await _existing(session, url, analysis.content_hash)
+    if existing is None:
+        article_id = await session.scalar(
+            _insert(session, Article)
+            .values(
+                id=uuid.uuid4(),
+                canonical_url=url,
+                content_hash=analysis.content_hash,
+                title=raw.title,
+                text=raw.text,
+                language=analysis.language,
+                languages=list(analysis.languages),
+                source=raw.source,
+                published_at=parse_time(raw.published_at),
+                created_at=datetime.now(UTC),
+            )
+            .on_conflict_do_nothing()
+            .returning(Article.id)
+        )
+        if article_id is None:  # another worker stored the same story a moment ago
+            existing = await _existing(session, url, analysis.content_hash)
+    if existing is not None:
+        duplicate_of, match = existing
+        await _sighting(session, raw, duplicate_of, match, url)
+        return Stored(duplicate_of, True, ())
+    assert article_id is not None
+    await _store_reading(session, article_id, analysis)
+    observed_at = parse_time(raw.published_at) or parse_time(raw.received_at) or datetime.now(UTC)
+    changes = [
+        await _raise_alert(session, event, article_id, analysis.language, observed_at, policy)
+        for event in analysis.events
+        if rules.alertable(event, policy.kinds, policy.min_confidence)
+    ]
+    await _sighting(session, raw, article_id, "new", url)
+    return Stored(article_id, False, tuple(changes))
+
+
+async def _store_reading(session: AsyncSession, article_id: uuid.UUID, analysis: Analysis) -> None:
+    if analysis.mentions:
+        await session.execute(
+            _insert(session, Mention).on_conflict_do_nothing(),
+            [
+                {
+                    "article_id": article_id,
+                    "place": m.place,
+                    "start": m.start,
+                    "end": m.end,
+                    "surface": m.surface,
+                }
+                for m in analysis.mentions
+            ],
+        )
+    if analysis.events:
+        await session.execute(
+            _insert(session, EventRow).on_conflict_do_nothing(),
+            [
+                {
+                    "article_id": article_id,
+                    "place": e.place,
+                    "kind": e.kind,
+                    "confidence": e.confidence,
+                    "evidence": e.evidence,
+                    "evidence_start": e.start,
+                    "evidence_end": e.end,
+                    "language": analysis.language,
+                }
+                for e in analysis.events
+            ],
+        )
+
+
+async def dead_letter(
+    session: AsyncSession, message_id: str | None, topic: str, partition: int, offset: int, error: str
+) -> None:
+    await session.execute(
+        _insert(session, DeadLetter)
+        .values(
+            message_id=message_id,
+            topic=topic,
+            partition=partition,
+            offset=offset,
+            error=error[:2000],
+            created_at=datetime.now(UTC),
+        )
+        .on_conflict_do_nothing()
+    )

@@ -1,0 +1,121 @@
+"""The ``drawdown`` command line: the daemon, single roles, migrations and replay."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from services import daemon, logs
+from services.db import create_engine, migrate
+from services.errors import DrawdownError
+from services.settings import Settings
+
+log = logging.getLogger("drawdown")
+
+DESCRIPTION = """\
+Drawdown watches news in many languages and raises alerts when outlets report
+that foreign forces are withdrawing from named military bases.
+
+Configuration comes from DRAWDOWN_* environment variables (see docs/configuration.md).
+With none set, Drawdown keeps its data in ./drawdown.db and uses an in-process bus."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="drawdown",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser(
+        "run", help="the always-on daemon: every role in one process (stop with Ctrl-C)"
+    )
+    commands.add_parser("process", help="only the processor role: read, store and alert")
+    commands.add_parser("migrate", help="apply database migrations to DRAWDOWN_DATABASE_URL")
+    replay = commands.add_parser(
+        "replay",
+        help="feed a directory of documents through the bus and workers, then report",
+        description=(
+            "Feed every file in DIR (.txt: first non-empty line is the title; .html: extracted "
+            "like a fetched page; .json: {url, title, text, published_at, language?}) through "
+            "the configured bus and workers, wait until each is processed, then report."
+        ),
+    )
+    replay.add_argument("directory", metavar="DIR", type=Path)
+    replay.add_argument(
+        "--json", action="store_true", help="one JSON object per document and a summary object"
+    )
+    return parser
+
+
+def _print_human(reports: list[dict[str, object]]) -> None:
+    for report in reports:
+        if "summary" in report:
+            summary = report["summary"]
+            assert isinstance(summary, dict)
+            print("summary: " + ", ".join(f"{k}={v}" for k, v in summary.items()))  # noqa: T201
+            continue
+        if "error" in report:
+            print(f"{report['file']}: error: {report['error']}")  # noqa: T201
+            continue
+        events = report.get("events") or []
+        assert isinstance(events, list)
+        found = ", ".join(f"{e['place']}:{e['kind']}" for e in events) or "no events"
+        tag = f"duplicate of {report['duplicate_of']}" if report.get("duplicate_of") else "new"
+        print(f"{report['file']}: {report['language']} {tag}: {found}")  # noqa: T201
+
+
+async def _migrate(settings: Settings) -> None:
+    engine = create_engine(settings)
+    try:
+        await migrate(engine)
+    finally:
+        await engine.dispose()
+    log.info("database is at the latest schema")
+
+
+async def _replay(settings: Settings, directory: Path, as_json: bool) -> int:
+    from ingest.replay import replay
+    from services.runtime import open_runtime
+
+    async with open_runtime(settings) as runtime:
+        reports = await replay(runtime, directory)
+    if as_json:
+        for report in reports:
+            print(json.dumps(report, ensure_ascii=False))  # noqa: T201
+    else:
+        _print_human(reports)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        print(f"drawdown: invalid settings:\n{exc}", file=sys.stderr)  # noqa: T201
+        return 2
+    logs.configure(settings.log_level)
+    try:
+        if args.command == "migrate":
+            asyncio.run(_migrate(settings))
+        elif args.command == "replay":
+            return asyncio.run(_replay(settings, args.directory, args.json))
+        elif args.command == "run":
+            asyncio.run(daemon.run(settings, list(daemon.ROLES)))
+        else:
+            asyncio.run(daemon.run(settings, [args.command]))
+    except DrawdownError as exc:
+        print(f"drawdown: {exc}", file=sys.stderr)  # noqa: T201
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

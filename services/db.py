@@ -1,0 +1,97 @@
+"""Database engine, sessions and migrations (SQLAlchemy 2 async + alembic).
+
+PostgreSQL through asyncpg for production, SQLite through aiosqlite for the
+embedded default. SQLite files are migrated automatically on first use;
+PostgreSQL is migrated by ``drawdown migrate`` (a step of its own).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, event
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from services.errors import ConfigError
+from services.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def alembic_config(url: str | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url:
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    if settings.is_sqlite:
+        engine = create_async_engine(settings.database_url)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_async_engine(settings.database_url, pool_size=10, pool_pre_ping=True)
+
+
+def _upgrade(connection: Connection) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+def _revisions(connection: Connection) -> tuple[str | None, str | None]:
+    current = MigrationContext.configure(connection).get_current_revision()
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    return current, head
+
+
+async def migrate(engine: AsyncEngine) -> None:
+    """Apply every pending alembic revision."""
+    async with engine.begin() as connection:
+        await connection.run_sync(_upgrade)
+
+
+async def check_schema(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        current, head = await connection.run_sync(_revisions)
+    if current != head:
+        raise ConfigError(
+            f"database schema is at {current or 'nothing'}, code expects {head}: run `drawdown migrate`"
+        )
+
+
+@asynccontextmanager
+async def open_database(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    """The process's one engine; SQLite is migrated on first use, PostgreSQL must be current."""
+    engine = create_engine(settings)
+    try:
+        if settings.is_sqlite:
+            await migrate(engine)
+        else:
+            await check_schema(engine)
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[Any]:
+    return async_sessionmaker(engine, expire_on_commit=False)

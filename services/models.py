@@ -1,0 +1,171 @@
+"""The relational model. Alembic revisions in migrations/ are the only way it changes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every database (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON}
+
+
+class Article(Base):
+    """One story as first seen; unique by canonical URL and by normalized-content hash."""
+
+    __tablename__ = "articles"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    canonical_url: Mapped[str | None] = mapped_column(String(2048), unique=True)
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(16))
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    source: Mapped[str] = mapped_column(String(256), default="")
+    published_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Sighting(Base):
+    """One received document (one bus message) and the article it resolved to.
+
+    Unique by ``message_id``, which makes reprocessing a redelivered message a no-op.
+    """
+
+    __tablename__ = "sightings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(String(64), unique=True)
+    article_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("articles.id"), index=True)
+    match: Mapped[str] = mapped_column(String(16))  # new | url | content
+    url: Mapped[str | None] = mapped_column(String(2048))
+    source: Mapped[str] = mapped_column(String(256), default="")
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Mention(Base):
+    """A place named in an article, with offsets into the article's original text."""
+
+    __tablename__ = "mentions"
+    __table_args__ = (UniqueConstraint("article_id", "start", "place"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    article_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("articles.id"), index=True)
+    place: Mapped[str] = mapped_column(String(64), index=True)
+    start: Mapped[int]
+    end: Mapped[int]
+    surface: Mapped[str] = mapped_column(Text)
+
+
+class Event(Base):
+    """What an article says happens at a place: one row per (article, place, kind)."""
+
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("article_id", "place", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    article_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("articles.id"), index=True)
+    place: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    confidence: Mapped[float] = mapped_column(Float)
+    evidence: Mapped[str] = mapped_column(Text)
+    evidence_start: Mapped[int]
+    evidence_end: Mapped[int]
+    language: Mapped[str | None] = mapped_column(String(16))
+
+
+class Alert(Base):
+    """One (place, kind) story within a time window; later articles corroborate it."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_place_kind_last_seen_at", "place", "kind", "last_seen_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    place: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    confidence: Mapped[float] = mapped_column(Float)
+    first_article_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("articles.id"))
+    article_count: Mapped[int] = mapped_column(Integer, default=1)
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AlertArticle(Base):
+    """The evidence of an alert: each article that opened or corroborated it."""
+
+    __tablename__ = "alert_articles"
+
+    alert_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("alerts.id"), primary_key=True)
+    article_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("articles.id"), primary_key=True)
+    opened: Mapped[bool] = mapped_column(Boolean, default=False)
+    language: Mapped[str | None] = mapped_column(String(16))
+    confidence: Mapped[float] = mapped_column(Float)
+    evidence: Mapped[str] = mapped_column(Text)
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DeadLetter(Base):
+    """A bus message that could not be processed (also sent to the dead-letter topic)."""
+
+    __tablename__ = "dead_letters"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    message_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    topic: Mapped[str] = mapped_column(String(256))
+    partition: Mapped[int]
+    offset: Mapped[int]
+    error: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

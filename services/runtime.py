@@ -1,0 +1,59 @@
+"""The composition root: every long-lived resource of a process, opened and closed in one place."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from collections.abc import AsyncIterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from processor.analyze import warm_up
+from services.bus import Bus, MemoryBus
+from services.db import open_database
+from services.kafka import KafkaBus
+from services.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    bus: Bus
+    executor: Executor | None
+
+
+def make_bus(settings: Settings) -> Bus:
+    return KafkaBus(settings) if settings.kafka_bootstrap else MemoryBus()
+
+
+def make_executor(settings: Settings) -> Executor | None:
+    """A process pool for CPU-bound reading, so the event loop (and Kafka heartbeats) never wait."""
+    processes = settings.worker_processes if settings.worker_processes is not None else os.cpu_count()
+    if not processes:
+        return None
+    context = multiprocessing.get_context("forkserver")
+    return ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=warm_up)
+
+
+@asynccontextmanager
+async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    async with AsyncExitStack() as stack:
+        engine = await stack.enter_async_context(open_database(settings))
+        bus = make_bus(settings)
+        await bus.ensure_topics([settings.topic_raw, settings.topic_dlq, settings.topic_alerts])
+        executor = make_executor(settings)
+        if executor is not None:
+            stack.callback(executor.shutdown, wait=True, cancel_futures=True)
+        log.info(
+            "runtime ready database=%s bus=%s",
+            engine.url.render_as_string(hide_password=True),
+            "kafka" if settings.kafka_bootstrap else "in-process",
+        )
+        yield Runtime(settings, engine, bus, executor)

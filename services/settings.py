@@ -1,0 +1,102 @@
+"""The one settings object, read from ``DRAWDOWN_*`` environment variables.
+
+Built once in each process's ``main()`` and passed down; nothing reads the
+environment at import time.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+EVENT_KINDS = (
+    "withdrawal",
+    "withdrawal_planned",
+    "negotiation",
+    "denial",
+    "redeployment",
+    "reinforcement",
+    "attack",
+    "other",
+)
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Every tunable of Drawdown; see docs/configuration.md for the table."""
+
+    model_config = SettingsConfigDict(env_prefix="DRAWDOWN_", frozen=True, extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///drawdown.db"
+    kafka_bootstrap: str | None = None
+    kafka_idempotence: bool = False
+    topic_prefix: str = "drawdown"
+    topic_partitions: int = Field(default=6, ge=1)
+    consumer_group: str = "drawdown-processor"
+    sources: Path | None = None
+    api_token: SecretStr | None = None
+    http_addr: str = "127.0.0.1:8000"
+    webhook_allowed_networks: Annotated[list[ipaddress.IPv4Network | ipaddress.IPv6Network], NoDecode] = []
+    min_poll_interval: float = Field(default=60.0, gt=0)
+    worker_processes: int | None = Field(default=None, ge=0)
+    batch_size: int = Field(default=100, ge=1)
+    alert_window_hours: float = Field(default=168.0, gt=0)
+    alert_kinds: Annotated[tuple[str, ...], NoDecode] = (
+        "withdrawal",
+        "withdrawal_planned",
+        "negotiation",
+        "denial",
+    )
+    alert_min_confidence: float = Field(default=0.5, ge=0, le=1)
+    replay_timeout: float = Field(default=300.0, gt=0)
+    shutdown_timeout: float = Field(default=20.0, gt=0)
+    log_level: str = "INFO"
+
+    @field_validator("webhook_allowed_networks", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("alert_kinds", mode="before")
+    @classmethod
+    def _kinds(cls, value: object) -> object:
+        kinds = _split_csv(value)
+        if isinstance(kinds, list | tuple):
+            unknown = sorted(set(kinds) - set(EVENT_KINDS))
+            if unknown:
+                raise ValueError(f"unknown event kinds {unknown}; known: {', '.join(EVENT_KINDS)}")
+        return kinds
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "use an async driver: sqlite+aiosqlite:///FILE or postgresql+asyncpg://USER@HOST/DB"
+            )
+        return value
+
+    @property
+    def topic_raw(self) -> str:
+        return f"{self.topic_prefix}.articles.raw"
+
+    @property
+    def topic_dlq(self) -> str:
+        return f"{self.topic_prefix}.articles.dlq"
+
+    @property
+    def topic_alerts(self) -> str:
+        return f"{self.topic_prefix}.alerts"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
