@@ -26,6 +26,7 @@ from services.runtime import Runtime
 log = logging.getLogger(__name__)
 
 POLL_INTERVAL = 0.2
+REPLAY_PARTITION = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +69,8 @@ async def replay(runtime: Runtime, directory: Path) -> list[dict[str, Any]]:
     documents = await read_all(runtime, directory)
     pending = [d.article for d in documents if d.article is not None]
     async with runtime.bus.producer() as producer:
-        for article in pending:
-            await publish(producer, runtime.settings.topic_raw, article)
+        for article in pending:  # one partition, so documents are read in file-name order
+            await publish(producer, runtime.settings.topic_raw, article, partition=REPLAY_PARTITION)
     log.info("replay published documents=%d errors=%d", len(pending), len(documents) - len(pending))
 
     stop = asyncio.Event()

@@ -48,7 +48,7 @@ async def _article(session: AsyncSession, article_id: Any) -> dict[str, Any]:
 
 async def _alerts(session: AsyncSession, article_id: Any) -> list[dict[str, Any]]:
     rows = await session.execute(
-        select(Alert, AlertArticle.opened)
+        select(Alert, AlertArticle.opened, AlertArticle.status)
         .join(AlertArticle, AlertArticle.alert_id == Alert.id)
         .where(AlertArticle.article_id == article_id)
         .order_by(Alert.place, Alert.kind)
@@ -58,10 +58,10 @@ async def _alerts(session: AsyncSession, article_id: Any) -> list[dict[str, Any]
             "alert_id": str(alert.id),
             "place": alert.place,
             "kind": alert.kind,
-            "status": alert.status,
+            "status": status,
             "new": opened,
         }
-        for alert, opened in rows
+        for alert, opened, status in rows
     ]
 
 

@@ -140,6 +140,7 @@ async def _raise_alert(
             alert_id=alert.id,
             article_id=article_id,
             opened=opened,
+            status=alert.status,
             language=language,
             confidence=event.confidence,
             evidence=event.evidence,

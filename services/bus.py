@@ -32,9 +32,19 @@ class Record:
 
 class Producer(Protocol):
     async def send(
-        self, topic: str, value: bytes, *, key: bytes | None = None, headers: Headers = ()
+        self,
+        topic: str,
+        value: bytes,
+        *,
+        key: bytes | None = None,
+        headers: Headers = (),
+        partition: int | None = None,
     ) -> None:
-        """Publish one message and return once the bus has acknowledged it."""
+        """Publish one message and return once the bus has acknowledged it.
+
+        ``partition`` pins the message (e.g. to keep a replay in order); by
+        default the key decides.
+        """
 
 
 class Consumer(Protocol):
@@ -98,7 +108,13 @@ class _MemoryProducer:
         self._bus = bus
 
     async def send(
-        self, topic: str, value: bytes, *, key: bytes | None = None, headers: Headers = ()
+        self,
+        topic: str,
+        value: bytes,
+        *,
+        key: bytes | None = None,
+        headers: Headers = (),
+        partition: int | None = None,
     ) -> None:
         await self._bus._append(topic, value, key, headers)
 

@@ -80,9 +80,17 @@ class _KafkaProducer:
         self._producer = producer
 
     async def send(
-        self, topic: str, value: bytes, *, key: bytes | None = None, headers: Headers = ()
+        self,
+        topic: str,
+        value: bytes,
+        *,
+        key: bytes | None = None,
+        headers: Headers = (),
+        partition: int | None = None,
     ) -> None:
-        await self._producer.send_and_wait(topic, value, key=key, headers=list(headers))
+        await self._producer.send_and_wait(
+            topic, value, key=key, headers=list(headers), partition=partition
+        )
 
 
 class _KafkaConsumer:
