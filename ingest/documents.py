@@ -48,14 +48,28 @@ def from_json(data: bytes, source: str) -> RawArticle:
         raise InputError(f"invalid JSON: {exc}") from exc
     if not isinstance(doc, dict):
         raise InputError("expected a JSON object {url, title, text, published_at, language?}")
-    fields = {"url": doc.get("url"), "title": doc.get("title") or "", "text": doc.get("text")}
-    fields |= {"published_at": doc.get("published_at"), "language": doc.get("language")}
-    for name, value in fields.items():
-        if value is not None and not isinstance(value, str):
+    for name in ("url", "title", "text", "published_at", "language"):
+        if doc.get(name) is not None and not isinstance(doc[name], str):
             raise InputError(f"field {name!r} must be a string")
-    if not (fields["text"] or "").strip():
+    if not (doc.get("text") or "").strip():
         raise InputError("field 'text' is missing or empty")
-    return RawArticle(source=source, **fields)
+    return RawArticle(
+        text=doc["text"],
+        title=doc.get("title") or "",
+        url=doc.get("url"),
+        published_at=doc.get("published_at"),
+        language=doc.get("language"),
+        source=source,
+    )
+
+
+def read_bytes(path: Path) -> bytes:
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            raise InputError(f"larger than {MAX_BYTES} bytes")
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}") from exc
 
 
 async def load(path: Path, executor: Executor | None) -> RawArticle:
@@ -63,12 +77,7 @@ async def load(path: Path, executor: Executor | None) -> RawArticle:
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise InputError(f"unsupported file type {suffix or '(none)'}; use {', '.join(SUFFIXES)}")
-    try:
-        if path.stat().st_size > MAX_BYTES:
-            raise InputError(f"larger than {MAX_BYTES} bytes")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}") from exc
+    data = await asyncio.to_thread(read_bytes, path)
     source = f"replay:{path.name}"
     if suffix == ".txt":
         return from_text(data, source)

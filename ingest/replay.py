@@ -78,7 +78,9 @@ async def replay(runtime: Runtime, directory: Path) -> list[dict[str, Any]]:
     consuming = asyncio.create_task(worker.run(stop))
     try:
         waiting = asyncio.create_task(
-            _wait_until_done(runtime, [a.message_id for a in pending], runtime.settings.replay_timeout)
+            _wait_until_done(
+                runtime, [a.message_id for a in pending], runtime.settings.replay_timeout
+            )
         )
         await asyncio.wait([waiting, consuming], return_when=asyncio.FIRST_COMPLETED)
         waiting.cancel()

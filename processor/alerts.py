@@ -15,7 +15,7 @@ def alertable(event: Event, kinds: Collection[str], min_confidence: float) -> bo
 
 
 def status(article_count: int, language_count: int) -> str:
-    """reported: one article; corroborated: two or more; confirmed: three or more in 2+ languages."""
+    """reported: one article; corroborated: two or more; confirmed: 3+ in 2+ languages."""
     if article_count >= 3 and language_count >= 2:
         return "confirmed"
     if article_count >= 2:

@@ -110,7 +110,9 @@ def _nearest(sentence: _Sentence, mention: Mention, cues: Sequence[Cue]) -> Cue 
     return min(cues, key=lambda c: (abs(sentence.word(c.start) - at), c.start), default=None)
 
 
-def _kind_at_base(sentence: _Sentence, mention: Mention, negotiation: bool) -> tuple[str, Cue] | None:
+def _kind_at_base(
+    sentence: _Sentence, mention: Mention, negotiation: bool
+) -> tuple[str, Cue] | None:
     action = _nearest(sentence, mention, [c for c in sentence.cues if c.concept in _ACTIONS])
     if action is None or action.concept == "remain":
         return None
@@ -121,7 +123,9 @@ def _kind_at_base(sentence: _Sentence, mention: Mention, negotiation: bool) -> t
     return action.concept, action
 
 
-def _kind_at_country(sentence: _Sentence, mention: Mention, negotiation: bool) -> tuple[str, Cue] | None:
+def _kind_at_country(
+    sentence: _Sentence, mention: Mention, negotiation: bool
+) -> tuple[str, Cue] | None:
     withdrawal = _nearest(sentence, mention, sentence.of("withdrawal"))
     if withdrawal is None:
         if negotiation:

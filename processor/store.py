@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -85,7 +84,9 @@ async def _existing(
 async def _lock(session: AsyncSession, place: str, kind: str) -> None:
     """Serialize alert upserts for one (place, kind) across workers (PostgreSQL)."""
     if session.get_bind().dialect.name == "postgresql":
-        key = int.from_bytes(hashlib.sha256(f"{place}:{kind}".encode()).digest()[:8], "big", signed=True)
+        key = int.from_bytes(
+            hashlib.sha256(f"{place}:{kind}".encode()).digest()[:8], "big", signed=True
+        )
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
@@ -246,7 +247,12 @@ async def _store_reading(session: AsyncSession, article_id: uuid.UUID, analysis:
 
 
 async def dead_letter(
-    session: AsyncSession, message_id: str | None, topic: str, partition: int, offset: int, error: str
+    session: AsyncSession,
+    message_id: str | None,
+    topic: str,
+    partition: int,
+    offset: int,
+    error: str,
 ) -> None:
     await session.execute(
         _insert(session, DeadLetter)

@@ -65,7 +65,9 @@ class Worker:
             done.append(record)
         try:
             await consumer.commit(done)
-        except Exception:  # a rebalance took the partition: the new owner redoes these, idempotently
+        except (
+            Exception
+        ):  # a rebalance took the partition: the new owner redoes these, idempotently
             log.warning("offset commit failed; records will be redelivered", exc_info=True)
 
     async def _with_retry(self, record: Record, producer: Producer, stop: asyncio.Event) -> bool:
@@ -78,7 +80,11 @@ class Worker:
             except SQLAlchemyError as exc:
                 log.warning(
                     "database unavailable topic=%s partition=%d offset=%d retry_in=%.1fs error=%s",
-                    record.topic, record.partition, record.offset, delay, exc,
+                    record.topic,
+                    record.partition,
+                    record.offset,
+                    delay,
+                    exc,
                 )
             try:
                 await asyncio.wait_for(stop.wait(), delay * random.uniform(0.5, 1.5))
@@ -103,15 +109,22 @@ class Worker:
         if stored is not None:
             log.info(
                 "stored message_id=%s article_id=%s duplicate=%s events=%d alerts=%d",
-                raw.message_id, stored.article_id, stored.duplicate,
-                len(analysis.events), len(stored.alerts),
+                raw.message_id,
+                stored.article_id,
+                stored.duplicate,
+                len(analysis.events),
+                len(stored.alerts),
             )
 
     async def _dead_letter(self, record: Record, producer: Producer, exc: BaseException) -> None:
         error = f"{type(exc).__name__}: {exc}"
         log.error(
             "dead-lettered topic=%s partition=%d offset=%d key=%r error=%s",
-            record.topic, record.partition, record.offset, record.key, error,
+            record.topic,
+            record.partition,
+            record.offset,
+            record.key,
+            error,
         )
         message_id = dict(record.headers).get("message_id", b"").decode() or None
         await producer.send(

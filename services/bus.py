@@ -60,7 +60,9 @@ class Bus(Protocol):
 
     def producer(self) -> AbstractAsyncContextManager[Producer]: ...
 
-    def consumer(self, topics: Sequence[str], group: str) -> AbstractAsyncContextManager[Consumer]: ...
+    def consumer(
+        self, topics: Sequence[str], group: str
+    ) -> AbstractAsyncContextManager[Consumer]: ...
 
 
 def next_offsets(records: Sequence[Record]) -> dict[tuple[str, int], int]:

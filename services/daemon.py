@@ -49,6 +49,17 @@ async def run(settings: Settings, roles: list[str], stop: asyncio.Event | None =
     async with open_runtime(settings) as runtime:
         log.info("daemon started roles=%s", ",".join(roles))
         async with asyncio.TaskGroup() as group:
-            for name in roles:
-                group.create_task(ROLES[name](runtime, stop), name=name)
+            tasks = [group.create_task(ROLES[name](runtime, stop), name=name) for name in roles]
+            group.create_task(_enforce_deadline(stop, tasks, settings.shutdown_timeout))
     log.info("daemon stopped")
+
+
+async def _enforce_deadline(
+    stop: asyncio.Event, tasks: list[asyncio.Task[None]], timeout: float
+) -> None:
+    """Once stopping, give roles ``timeout`` seconds to finish their work, then cancel them."""
+    await stop.wait()
+    _, late = await asyncio.wait(tasks, timeout=timeout)
+    for task in late:
+        log.warning("role %s did not stop within %.0fs; cancelling it", task.get_name(), timeout)
+        task.cancel()

@@ -75,7 +75,8 @@ async def check_schema(engine: AsyncEngine) -> None:
         current, head = await connection.run_sync(_revisions)
     if current != head:
         raise ConfigError(
-            f"database schema is at {current or 'nothing'}, code expects {head}: run `drawdown migrate`"
+            f"database schema is at {current or 'nothing'}, code expects {head}: "
+            "run `drawdown migrate`"
         )
 
 

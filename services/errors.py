@@ -1,10 +1,10 @@
 """Every exception Drawdown raises on purpose.
 
-    DrawdownError
-    ├── ConfigError            settings or a data file are unusable
-    ├── InputError             a document cannot be read (bad encoding, binary, empty)
-    ├── MessageError           a bus message is not a valid schema-versioned document
-    └── BusError               the message bus failed in a way the caller must see
+DrawdownError
+├── ConfigError            settings or a data file are unusable
+├── InputError             a document cannot be read (bad encoding, binary, empty)
+├── MessageError           a bus message is not a valid schema-versioned document
+└── BusError               the message bus failed in a way the caller must see
 """
 
 

@@ -35,7 +35,9 @@ def make_bus(settings: Settings) -> Bus:
 
 def make_executor(settings: Settings) -> Executor | None:
     """A process pool for CPU-bound reading, so the event loop (and Kafka heartbeats) never wait."""
-    processes = settings.worker_processes if settings.worker_processes is not None else os.cpu_count()
+    processes = (
+        settings.worker_processes if settings.worker_processes is not None else os.cpu_count()
+    )
     if not processes:
         return None
     context = multiprocessing.get_context("forkserver")

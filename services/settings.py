@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 EVENT_KINDS = (
     "withdrawal",
@@ -46,7 +46,9 @@ class Settings(BaseSettings):
     sources: Path | None = None
     api_token: SecretStr | None = None
     http_addr: str = "127.0.0.1:8000"
-    webhook_allowed_networks: Annotated[list[ipaddress.IPv4Network | ipaddress.IPv6Network], NoDecode] = []
+    webhook_allowed_networks: Annotated[
+        list[ipaddress.IPv4Network | ipaddress.IPv6Network], NoDecode
+    ] = []
     min_poll_interval: float = Field(default=60.0, gt=0)
     worker_processes: int | None = Field(default=None, ge=0)
     batch_size: int = Field(default=100, ge=1)

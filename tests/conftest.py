@@ -179,4 +179,3 @@ def docker_compose() -> str:
     if not found:
         pytest.fail("docker-compose is needed (make test installs Debian's package)")
     return found
-

@@ -1,4 +1,4 @@
-"""The seeds replayed by the command line: on the embedded default, and through Kafka into PostgreSQL."""
+"""The seeds replayed by the command line: embedded, and through Kafka into PostgreSQL."""
 
 from __future__ import annotations
 
@@ -62,6 +62,7 @@ def test_unreadable_files_are_reported_and_the_rest_processed(tmp_path: Path) ->
     assert set(errors) == {"001_binary.txt", "002_latin1.txt", "003_broken.json", "004_notes.md"}
     assert "binary" in errors["001_binary.txt"]
     assert "UTF-8" in errors["002_latin1.txt"]
-    assert reports[0]["article_id"] and "qasrak" in reports[0]["places"]
+    assert reports[0]["article_id"]
+    assert "qasrak" in reports[0]["places"]
     assert reports[-1]["summary"]["errors"] == 4
     assert reports[-1]["summary"]["articles"] == 1

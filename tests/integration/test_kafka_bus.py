@@ -32,7 +32,9 @@ async def test_uncommitted_records_are_redelivered_and_committed_ones_are_not(
     await bus.ensure_topics([topic])  # idempotent
     async with bus.producer() as producer:
         for i in range(6):
-            await producer.send(topic, f"m{i}".encode(), key=f"k{i}".encode(), headers=[("h", b"v")])
+            await producer.send(
+                topic, f"m{i}".encode(), key=f"k{i}".encode(), headers=[("h", b"v")]
+            )
         await producer.send(topic, b"x" * 1_500_000, key=b"big")
 
     first = await _drain(bus, topic, group, 7)

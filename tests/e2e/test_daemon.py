@@ -1,0 +1,53 @@
+"""`drawdown run` on the embedded default starts, and drains and stops on SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+def _start(tmp_path: Path) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DRAWDOWN_")}
+    return subprocess.Popen(
+        [sys.executable, "-m", "services.cli", "run"],
+        env={**env, "PYTHONPATH": str(ROOT)},
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait_for_line(process: subprocess.Popen[str], needle: str, timeout: float = 60) -> list[str]:
+    assert process.stderr is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        if not line:
+            break
+        lines.append(line)
+        if needle in line:
+            return lines
+    pytest.fail(f"no {needle!r} in the daemon's log:\n{''.join(lines)}")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_daemon_stops_cleanly_on_signal(tmp_path: Path, sig: signal.Signals) -> None:
+    process = _start(tmp_path)
+    try:
+        _wait_for_line(process, "processor started")
+        assert (tmp_path / "drawdown.db").exists()
+        process.send_signal(sig)
+        _, rest = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 0, rest
+    assert "daemon stopped" in rest
