@@ -38,13 +38,24 @@ class RawArticle:
 
     @classmethod
     def decode(cls, payload: bytes) -> RawArticle:
+        """Parse and validate a message; MessageError says what is wrong with it."""
         try:
             data = json.loads(payload)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise MessageError(f"not JSON: {exc}") from exc
-        if not isinstance(data, dict) or data.get("v") != SCHEMA_VERSION:
-            raise MessageError(f"expected a v{SCHEMA_VERSION} RawArticle object")
+        if not isinstance(data, dict) or type(data.get("v")) is not int:
+            raise MessageError("expected a RawArticle object with an integer 'v'")
+        if data["v"] != SCHEMA_VERSION:
+            raise MessageError(f"RawArticle v{data['v']} is not v{SCHEMA_VERSION}")
         known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
-        if not isinstance(known.get("text"), str) or not known.get("message_id"):
-            raise MessageError("RawArticle needs text and message_id")
+        for name, value in known.items():
+            optional = name in _OPTIONAL
+            if not isinstance(value, str) and not (optional and value is None):
+                kind = "a string or null" if optional else "a string"
+                raise MessageError(f"field {name!r} must be {kind}")
+        if not known.get("text", "").strip() or not known.get("message_id"):
+            raise MessageError("RawArticle needs a non-empty text and a message_id")
         return cls(**known)
+
+
+_OPTIONAL = frozenset({"url", "published_at", "language"})

@@ -20,6 +20,10 @@ from processor.sentences import sentences
 
 @dataclass(frozen=True, slots=True)
 class Analysis:
+    """What a document says. ``text`` is the document as read: the title as its first
+    line unless the text already starts with it; every offset indexes ``text``."""
+
+    text: str
     content_hash: str
     language: str | None
     languages: tuple[str, ...]
@@ -38,10 +42,11 @@ def analyze(title: str, text: str) -> Analysis:
     doc = normalize(full)
     places = gazetteer()
     mentions = find_places(doc, full, places)
-    cues = find_cues(doc, lexicon())
+    cues = find_cues(doc, full, lexicon())
     events = classify(doc, full, sentences(doc.text), mentions, cues, places)
     report = detect(full)
     return Analysis(
+        text=full,
         content_hash=dedup.content_hash(text),
         language=report.language,
         languages=report.languages,

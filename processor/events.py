@@ -62,7 +62,11 @@ class Event:
 
 @dataclass(frozen=True, slots=True)
 class _Sentence:
-    """One sentence's mentions and cues, with word positions for distances."""
+    """One sentence's mentions and cues, with word positions for distances.
+
+    A multi-word place name counts as one word, so "withdrawal from Ain al-Asad
+    will" is as close as "withdrawal from Qasrak will".
+    """
 
     start: int
     end: int
@@ -79,9 +83,15 @@ class _Sentence:
     def has(self, concept: str) -> bool:
         return any(c.concept == concept for c in self.cues)
 
-    def near(self, concept: str, cue: Cue, window: int) -> bool:
-        at = self.word(cue.start)
-        return any(abs(self.word(c.start) - at) <= window for c in self.of(concept))
+    def clause(self, position: int) -> tuple[int, int]:
+        """The span between the contrast words ("but", "while" …) around ``position``."""
+        start, end = self.start, self.end
+        for cue in self.of("contrast"):
+            if cue.end <= position:
+                start = max(start, cue.end)
+            elif cue.start > position:
+                end = min(end, cue.start)
+        return start, end
 
     def covered(self, word: int, concept: str) -> bool:
         return any(self.word(c.start) <= word <= self.word(c.end - 1) for c in self.of(concept))
@@ -94,20 +104,58 @@ class _Sentence:
                 word -= 1
         return word >= 0 and self.covered(word, concept)
 
+    def negated(self, cue: Cue) -> bool:
+        """A negation shortly before the cue, or shortly after it with no place in between."""
+        at = self.word(cue.start)
+        for negation in self.of("negation"):
+            distance = self.word(negation.start) - at
+            if -NEGATION_WINDOW <= distance <= 0:
+                return True
+            if 0 < distance <= NEGATION_WINDOW and not any(
+                cue.end <= m.norm_start < negation.start for m in self.mentions
+            ):
+                return True
+        return False
+
+    def planned(self, cue: Cue) -> bool:
+        """A planning word near the cue, or a decision before it in its clause."""
+        at = self.word(cue.start)
+        if any(abs(self.word(c.start) - at) <= PLANNED_WINDOW for c in self.of("planned")):
+            return True
+        clause_start, _ = self.clause(cue.start)
+        return any(clause_start <= c.start < cue.start for c in self.of("decided"))
+
+    def excluded(self, mention: Mention, cue: Cue) -> bool:
+        """A negation between the cue and the place, right before it: "…, not from Rmelan"."""
+        at = self.word(mention.norm_start)
+        return any(
+            cue.end <= n.start < mention.norm_start and at - self.word(n.start) <= 2
+            for n in self.of("negation")
+        )
+
+    def denied(self, cue: Cue) -> bool:
+        return any(c.start < cue.start for c in self.of("denial"))
+
 
 def _withdrawal_kind(sentence: _Sentence, cue: Cue, negotiation: bool) -> str:
-    if sentence.near("negation", cue, NEGATION_WINDOW):
+    if sentence.denied(cue) or sentence.negated(cue):
         return "denial"
     if negotiation:
         return "negotiation"
-    if sentence.near("planned", cue, PLANNED_WINDOW):
+    if sentence.planned(cue):
         return "withdrawal_planned"
     return "withdrawal"
 
 
 def _nearest(sentence: _Sentence, mention: Mention, cues: Sequence[Cue]) -> Cue | None:
+    """The cue nearest the mention, preferring cues in the mention's own clause."""
     at = sentence.word(mention.norm_start)
-    return min(cues, key=lambda c: (abs(sentence.word(c.start) - at), c.start), default=None)
+    start, end = sentence.clause(mention.norm_start)
+    return min(
+        cues,
+        key=lambda c: (not start <= c.start < end, abs(sentence.word(c.start) - at), c.start),
+        default=None,
+    )
 
 
 def _kind_at_base(
@@ -117,6 +165,8 @@ def _kind_at_base(
     if action is None or action.concept == "remain":
         return None
     if action.concept == "withdrawal":
+        if sentence.excluded(mention, action):
+            return None
         if sentence.preceded_by(mention, "destination", skip=2):
             return "redeployment", action
         return _withdrawal_kind(sentence, action, negotiation), action
@@ -126,14 +176,11 @@ def _kind_at_base(
 def _kind_at_country(
     sentence: _Sentence, mention: Mention, negotiation: bool
 ) -> tuple[str, Cue] | None:
-    withdrawal = _nearest(sentence, mention, sentence.of("withdrawal"))
-    if withdrawal is None:
-        if negotiation:
-            return "negotiation", _nearest(sentence, mention, sentence.of("negotiation"))  # type: ignore[return-value]
-        return None
     if negotiation:
-        return "negotiation", withdrawal
-    if sentence.preceded_by(mention, "source", skip=1):
+        talks = _nearest(sentence, mention, sentence.of("negotiation"))
+        return ("negotiation", talks) if talks else None
+    withdrawal = _nearest(sentence, mention, sentence.of("withdrawal"))
+    if withdrawal and sentence.preceded_by(mention, "source", skip=1):
         return _withdrawal_kind(sentence, withdrawal, negotiation), withdrawal
     return None
 
@@ -198,7 +245,12 @@ def classify(
     gazetteer: Gazetteer,
 ) -> list[Event]:
     """Events of a document, given its normalized sentences, mentions and cues."""
-    word_starts = tuple(m.start() for m in _WORD.finditer(doc.text))
+    inner = [(m.norm_start, m.norm_end) for m in mentions]
+    word_starts = tuple(
+        w.start()
+        for w in _WORD.finditer(doc.text)
+        if not any(start < w.start() < end for start, end in inner)
+    )
     events: list[Event] = []
     for start, end in sentence_spans:
         inside = tuple(m for m in mentions if start <= m.norm_start < end)

@@ -50,6 +50,7 @@ class _Script:
 class _Rules:
     scripts: tuple[_Script, ...]
     markers: tuple[tuple[str, str, frozenset[str], float], ...]
+    requires: dict[str, frozenset[str]]
     min_letters: int
     min_share: float
 
@@ -72,7 +73,8 @@ def _rules() -> _Rules:
         (m["language"], m["script"], frozenset(m["letters"]), float(m["share"]))
         for m in data["markers"]
     )
-    return _Rules(scripts, markers, int(data["min_letters"]), float(data["min_share"]))
+    requires = {lang: frozenset(letters) for lang, letters in data["requires"].items()}
+    return _Rules(scripts, markers, requires, int(data["min_letters"]), float(data["min_share"]))
 
 
 def _script_of(char: str, scripts: tuple[_Script, ...]) -> str | None:
@@ -102,9 +104,14 @@ def identify(text: str) -> str | None:
         candidates = detect_langs(text)
     except LangDetectException:
         return script.default
+    present = set(letters)
     for candidate in candidates:
-        if not script.languages or candidate.lang in script.languages:
-            return str(candidate.lang)
+        lang = str(candidate.lang)
+        if script.languages and lang not in script.languages:
+            continue
+        if lang in rules.requires and not rules.requires[lang] & present:
+            continue
+        return lang
     return script.default
 
 

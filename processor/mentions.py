@@ -53,12 +53,16 @@ def find_places(doc: Normalized, original: str, gazetteer: Gazetteer) -> list[Me
     return mentions
 
 
-def find_cues(doc: Normalized, lexicon: Lexicon) -> list[Cue]:
-    return sorted(
-        (
-            Cue(concept, match.start(), match.end())
-            for concept, pattern in lexicon.patterns
-            for match in pattern.finditer(doc.text)
-        ),
-        key=lambda c: (c.start, c.end),
-    )
+def find_cues(doc: Normalized, original: str, lexicon: Lexicon) -> list[Cue]:
+    """Cues in the normalized text, and case-sensitive ones in the original (mapped over)."""
+    cues = [
+        Cue(concept, match.start(), match.end())
+        for concept, pattern in lexicon.patterns
+        for match in pattern.finditer(doc.text)
+    ]
+    cues += [
+        Cue(concept, doc.locate(match.start()), doc.locate(match.end()))
+        for concept, pattern in lexicon.exact
+        for match in pattern.finditer(original)
+    ]
+    return sorted(cues, key=lambda c: (c.start, c.end))

@@ -58,11 +58,11 @@ class Morphology:
             body = r"[\s\-]?".join(re.escape(w) for w in words)
             return f"{WORD_START}{self.arabic_prefixes}{body}{self.arabic_suffixes}{WORD_END}"
         if script == "cyrillic":
-            last = words[-1]
+            last, ending = words[-1], ""
             if len(last) > 3 and last[-1] in self.cyrillic_strip:
-                words[-1] = last[:-1]
+                words[-1], ending = last[:-1], last[-1]
             body = r"[\s\-]?".join(re.escape(w) for w in words)
-            return f"{WORD_START}{body}{self.cyrillic_suffixes}{WORD_END}"
+            return f"{WORD_START}{body}(?:{re.escape(ending)}|{self.cyrillic_suffixes}){WORD_END}"
         body = r"[\s\-]?".join(re.escape(w) for w in words)
         return f"{WORD_START}{body}{self.latin_suffixes}{WORD_END}"
 

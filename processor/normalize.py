@@ -10,6 +10,7 @@ character it came from, so evidence can be quoted from the original text.
 from __future__ import annotations
 
 import unicodedata
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -54,6 +55,10 @@ class Normalized:
     text: str
     offsets: tuple[int, ...]
     original_length: int
+
+    def locate(self, original_index: int) -> int:
+        """The normalized index where the original character at ``original_index`` begins."""
+        return bisect_left(self.offsets, original_index)
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Map a half-open span of the normalized text onto the original text."""

@@ -7,7 +7,8 @@ import re
 _END = re.compile(r"[.!?؟۔…]+[\"'»”’)\]]*(?=\s)|\n+")
 # "U.S. forces", "Mr. Smith", "p.m. on": the word before the period is an abbreviation.
 _ABBREVIATION = re.compile(
-    r"(?:^|[\s(])(?:(?:[^\W\d]\.)*[^\W\d]|Mr|Mrs|Ms|Dr|St|Gen|Col|Lt|Sgt|Capt|Maj|Jr|Sr|No|vs|etc)$"
+    r"(?:^|[\s(])(?:(?:[^\W\d]\.)*[^\W\d]|mr|mrs|ms|dr|st|gen|col|lt|sgt|capt|maj|jr|sr|no|vs|etc)$",
+    re.IGNORECASE,
 )
 
 

@@ -184,7 +184,7 @@ async def save(
                 canonical_url=url,
                 content_hash=analysis.content_hash,
                 title=raw.title,
-                text=raw.text,
+                text=analysis.text,
                 language=analysis.language,
                 languages=list(analysis.languages),
                 source=raw.source,

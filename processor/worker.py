@@ -14,7 +14,7 @@ import random
 from concurrent.futures import Executor
 from datetime import timedelta
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ingest.messages import RawArticle
@@ -27,6 +27,8 @@ from services.settings import Settings
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 30.0
+# The database is unreachable or the connection broke: retry, commit nothing.
+RETRYABLE = (OperationalError, InterfaceError, OSError, TimeoutError)
 
 
 class Worker:
@@ -77,7 +79,7 @@ class Worker:
             try:
                 await self._handle(record, producer)
                 return True
-            except SQLAlchemyError as exc:
+            except RETRYABLE as exc:
                 log.warning(
                     "database unavailable topic=%s partition=%d offset=%d retry_in=%.1fs error=%s",
                     record.topic,
@@ -100,11 +102,13 @@ class Worker:
         try:
             raw = RawArticle.decode(record.value)
             analysis = await self._read(raw)
-        except Exception as exc:  # noqa: BLE001 - whatever cannot be read is dead-lettered
+            async with self._sessions.begin() as session:
+                stored = await store.save(session, raw, analysis, self._policy)
+        except RETRYABLE:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one policy: what cannot be processed is dead-lettered
             await self._dead_letter(record, producer, exc)
             return
-        async with self._sessions.begin() as session:
-            stored = await store.save(session, raw, analysis, self._policy)
         self.processed += 1
         if stored is not None:
             log.info(

@@ -18,9 +18,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, event
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
-from services.errors import ConfigError
+from services.errors import ConfigError, DatabaseError
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -85,10 +86,14 @@ async def open_database(settings: Settings) -> AsyncIterator[AsyncEngine]:
     """The process's one engine; SQLite is migrated on first use, PostgreSQL must be current."""
     engine = create_engine(settings)
     try:
-        if settings.is_sqlite:
-            await migrate(engine)
-        else:
-            await check_schema(engine)
+        try:
+            if settings.is_sqlite:
+                await migrate(engine)
+            else:
+                await check_schema(engine)
+        except (OSError, SQLAlchemyError) as exc:
+            where = engine.url.render_as_string(hide_password=True)
+            raise DatabaseError(f"cannot open the database {where}: {exc}") from exc
         yield engine
     finally:
         await engine.dispose()

@@ -25,4 +25,8 @@ class MessageError(DrawdownError):
 
 
 class BusError(DrawdownError):
-    """The message bus failed in a way the caller must see."""
+    """The message bus cannot be reached or refused a request."""
+
+
+class DatabaseError(DrawdownError):
+    """The database cannot be reached or is not usable."""

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError
 
 from services.bus import Consumer, Headers, Producer, Record, next_offsets
 from services.errors import BusError
@@ -30,10 +31,12 @@ class KafkaBus:
 
     async def ensure_topics(self, topics: Sequence[str]) -> None:
         admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap)
-        await admin.start()
         try:
+            await admin.start()
             wanted = [NewTopic(t, self._settings.topic_partitions, 1) for t in topics]
             response = await admin.create_topics(wanted)
+        except KafkaError as exc:
+            raise BusError(f"cannot reach Kafka at {self._bootstrap}: {exc}") from exc
         finally:
             await admin.close()
         for topic, code, message in response.topic_errors:

@@ -13,16 +13,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-EVENT_KINDS = (
-    "withdrawal",
-    "withdrawal_planned",
-    "negotiation",
-    "denial",
-    "redeployment",
-    "reinforcement",
-    "attack",
-    "other",
-)
+from processor.events import EVENT_KINDS
 
 
 def _split_csv(value: object) -> object:
@@ -73,6 +64,8 @@ class Settings(BaseSettings):
     @classmethod
     def _kinds(cls, value: object) -> object:
         kinds = _split_csv(value)
+        if isinstance(kinds, list | tuple) and not kinds:
+            raise ValueError("name at least one event kind")
         if isinstance(kinds, list | tuple):
             unknown = sorted(set(kinds) - set(EVENT_KINDS))
             if unknown:

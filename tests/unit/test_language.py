@@ -85,12 +85,5 @@ def test_paragraph_spans_index_the_text() -> None:
     ]
 
 
-@pytest.mark.xfail(
-    reason=(
-        "short Russian without ы/э/ъ/ё: langdetect proposes bg and the Cyrillic guard "
-        "allows it, so a plain Russian sentence is reported as Bulgarian"
-    ),
-    strict=True,
-)
 def test_short_russian_without_marker_letters_is_ru() -> None:
     assert detect("американские войска покинули базу").language == "ru"
