@@ -1,6 +1,6 @@
 """The cue lexicon: words that signal withdrawal, planning, denial, actors … per language.
 
-Loaded once from ``data/cues.yaml`` and compiled into one pattern per concept.
+Loaded once from ``data/cues/<language>.yaml`` and compiled into one pattern per concept.
 """
 
 from __future__ import annotations
@@ -52,14 +52,15 @@ def _exact(words: list[str]) -> re.Pattern[str]:
 def build(
     cues: dict[str, dict[str, list[str]]], exact: dict[str, list[str]] | None = None
 ) -> Lexicon:
-    missing = [c for c in CONCEPTS if c not in cues]
-    unknown = [c for c in cues if c not in CONCEPTS]
-    if missing or unknown:
-        raise ConfigError(f"cue lexicon: missing concepts {missing}, unknown concepts {unknown}")
+    if unknown := [c for c in cues if c not in CONCEPTS]:
+        raise ConfigError(f"cue lexicon: unknown concepts {unknown}")
     morph = morphology()
     patterns = []
     for concept in CONCEPTS:
-        words = sorted({str(w) for ws in cues[concept].values() for w in ws}, key=len, reverse=True)
+        by_language = cues.get(concept, {})
+        words = sorted({str(w) for ws in by_language.values() for w in ws}, key=len, reverse=True)
+        if not words:
+            continue
         patterns.append((concept, re.compile("|".join(morph.cue(w) for w in words))))
     exact = exact or {}
     if unknown := [c for c in exact if c not in CONCEPTS]:
@@ -68,8 +69,28 @@ def build(
     return Lexicon(tuple(patterns), tuple((c, _exact(ws)) for c, ws in exact.items()), languages)
 
 
+def load(files: dict[str, dict[str, Any]]) -> Lexicon:
+    """Assemble per-language cue files (language → concept → words) into a lexicon."""
+    cues: dict[str, dict[str, list[str]]] = {concept: {} for concept in CONCEPTS}
+    exact: dict[str, list[str]] = {}
+    for language, concepts in files.items():
+        for concept, words in concepts.items():
+            if concept == "exact":
+                for exact_concept, exact_words in words.items():
+                    exact.setdefault(exact_concept, []).extend(exact_words)
+            elif concept not in cues:
+                raise ConfigError(f"cues/{language}.yaml: unknown concept {concept!r}")
+            else:
+                cues[concept][language] = [str(w) for w in words]
+    return build(cues, exact)
+
+
 @cache
 def lexicon() -> Lexicon:
-    text = resources.files("processor.data").joinpath("cues.yaml").read_text("utf-8")
-    data: dict[str, Any] = yaml.safe_load(text)
-    return build(data["cues"], data.get("exact"))
+    folder = resources.files("processor.data.cues")
+    files = {
+        entry.name.removesuffix(".yaml"): yaml.safe_load(entry.read_text("utf-8"))
+        for entry in folder.iterdir()
+        if entry.name.endswith(".yaml")
+    }
+    return load(files)

@@ -1,0 +1,28 @@
+"""Articles note when their text was longer than the reader reads
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-21 10:10:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0002"
+down_revision: str | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("articles") as batch_op:
+        batch_op.add_column(
+            sa.Column("truncated", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("articles") as batch_op:
+        batch_op.drop_column("truncated")
