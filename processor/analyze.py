@@ -13,7 +13,7 @@ from processor.cues import lexicon
 from processor.events import Event, classify
 from processor.gazetteer import gazetteer
 from processor.language import detect
-from processor.mentions import Mention, find_cues, find_places
+from processor.mentions import Mention, find_cues, find_places, words
 from processor.normalize import normalize
 from processor.sentences import sentences
 
@@ -38,16 +38,19 @@ class Analysis:
 
 def analyze(title: str, text: str) -> Analysis:
     """Read one document. The title is read as the first sentence of the text."""
-    full = f"{title}\n{text}" if title and not text.startswith(title) else text
-    doc = normalize(full)
+    prefix = f"{title}\n" if title and not text.startswith(title) else ""
+    full = prefix + text
+    doc = normalize(full)  # normalization is per character: the text's part follows the prefix's
+    body = doc.text[len(normalize(prefix).text) :]
     places = gazetteer()
-    mentions = find_places(doc, full, places)
-    cues = find_cues(doc, full, lexicon())
+    tokens = words(doc.text)
+    mentions = find_places(doc, full, places, tokens)
+    cues = find_cues(doc, full, lexicon(), tokens)
     events = classify(doc, full, sentences(doc.text), mentions, cues, places)
     report = detect(full)
     return Analysis(
         text=full,
-        content_hash=dedup.content_hash(text),
+        content_hash=dedup.normalized_content_hash(body),
         language=report.language,
         languages=report.languages,
         mentions=tuple(mentions),

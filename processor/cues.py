@@ -6,14 +6,14 @@ Loaded once from ``data/cues/<language>.yaml`` and compiled into one pattern per
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
 
 import yaml
 
-from processor.morphology import morphology
+from processor.normalize import normalize_text
 from services.errors import ConfigError
 
 CONCEPTS = (
@@ -38,10 +38,48 @@ CONCEPTS = (
 
 
 @dataclass(frozen=True, slots=True)
+class CueWords:
+    """One cue: its concept and its words, each (normalized text, any ending allowed)."""
+
+    concept: str
+    words: tuple[tuple[str, bool], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Lexicon:
-    patterns: tuple[tuple[str, re.Pattern[str]], ...]
+    """Cues indexed by their first word: whole words, and stems that take any ending."""
+
+    whole: dict[str, tuple[CueWords, ...]]
+    stems: dict[str, tuple[CueWords, ...]]
+    stem_lengths: tuple[int, ...]
     exact: tuple[tuple[str, re.Pattern[str]], ...]
     languages: frozenset[str]
+    _starting: dict[str, tuple[CueWords, ...]] = field(default_factory=dict, compare=False)
+
+    def starting(self, form: str) -> tuple[CueWords, ...]:
+        """The cues whose first word is ``form``, or a stem ``form`` starts with."""
+        found = self._starting.get(form)
+        if found is None:
+            if len(self._starting) > 200_000:
+                self._starting.clear()
+            matches = list(self.whole.get(form, ()))
+            for length in self.stem_lengths:
+                if length > len(form):
+                    break
+                matches += self.stems.get(form[:length], ())
+            found = self._starting[form] = tuple(matches)
+        return found
+
+
+_CUE_WORD = re.compile(r"\w+\*?")
+
+
+def _cue(concept: str, written: str) -> CueWords | None:
+    words = []
+    for token in _CUE_WORD.findall(normalize_text(written)):
+        stem = token.endswith("*")
+        words.append((token.rstrip("*"), stem))
+    return CueWords(concept, tuple(words)) if words else None
 
 
 def _exact(words: list[str]) -> re.Pattern[str]:
@@ -54,19 +92,27 @@ def build(
 ) -> Lexicon:
     if unknown := [c for c in cues if c not in CONCEPTS]:
         raise ConfigError(f"cue lexicon: unknown concepts {unknown}")
-    morph = morphology()
-    patterns = []
-    for concept in CONCEPTS:
-        by_language = cues.get(concept, {})
-        words = sorted({str(w) for ws in by_language.values() for w in ws}, key=len, reverse=True)
-        if not words:
-            continue
-        patterns.append((concept, re.compile("|".join(morph.cue(w) for w in words))))
+    whole: dict[str, list[CueWords]] = {}
+    stems: dict[str, list[CueWords]] = {}
+    for concept, by_language in cues.items():
+        for words in by_language.values():
+            for written in words:
+                cue = _cue(concept, str(written))
+                if cue is None:
+                    continue
+                first, is_stem = cue.words[0]
+                (stems if is_stem else whole).setdefault(first, []).append(cue)
     exact = exact or {}
     if unknown := [c for c in exact if c not in CONCEPTS]:
         raise ConfigError(f"cue lexicon: unknown concepts {unknown} in exact")
     languages = frozenset(lang for by_lang in cues.values() for lang in by_lang)
-    return Lexicon(tuple(patterns), tuple((c, _exact(ws)) for c, ws in exact.items()), languages)
+    return Lexicon(
+        whole={k: tuple(dict.fromkeys(v)) for k, v in whole.items()},
+        stems={k: tuple(dict.fromkeys(v)) for k, v in stems.items()},
+        stem_lengths=tuple(sorted({len(k) for k in stems})),
+        exact=tuple((c, _exact(ws)) for c, ws in exact.items()),
+        languages=languages,
+    )
 
 
 def load(files: dict[str, dict[str, Any]]) -> Lexicon:

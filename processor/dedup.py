@@ -15,8 +15,12 @@ _WORD = re.compile(r"\w+")
 
 def content_hash(text: str) -> str:
     """SHA-256 of the text's words after normalization: blind to case, spacing and punctuation."""
-    words = _WORD.findall(normalize_text(text))
-    return hashlib.sha256(" ".join(words).encode()).hexdigest()
+    return normalized_content_hash(normalize_text(text))
+
+
+def normalized_content_hash(normalized: str) -> str:
+    """``content_hash`` of text that is already normalized."""
+    return hashlib.sha256(" ".join(_WORD.findall(normalized)).encode()).hexdigest()
 
 
 def canonical_url(url: str | None) -> str | None:

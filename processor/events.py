@@ -245,12 +245,13 @@ def classify(
     gazetteer: Gazetteer,
 ) -> list[Event]:
     """Events of a document, given its normalized sentences, mentions and cues."""
-    inner = [(m.norm_start, m.norm_end) for m in mentions]
-    word_starts = tuple(
-        w.start()
-        for w in _WORD.finditer(doc.text)
-        if not any(start < w.start() < end for start, end in inner)
-    )
+    all_starts = [w.start() for w in _WORD.finditer(doc.text)]
+    within_names: set[int] = set()
+    for mention in mentions:  # a name of several words counts as one word
+        first = bisect_right(all_starts, mention.norm_start)
+        last = bisect_right(all_starts, mention.norm_end - 1)
+        within_names.update(range(first, last))
+    word_starts = tuple(p for i, p in enumerate(all_starts) if i not in within_names)
     events: list[Event] = []
     for start, end in sentence_spans:
         inside = tuple(m for m in mentions if start <= m.norm_start < end)

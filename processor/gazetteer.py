@@ -1,7 +1,9 @@
 """The gazetteer: places Drawdown watches, loaded from ``data/gazetteer.yaml``.
 
-Each place's names in every language compile into one pattern over normalized
-text; adding a base or a spelling is a data change.
+Every name variant in every language is indexed by the stem of its first word
+(and, for names of several words, by the words run together, as Persian writes
+عینالاسد once its joiner is gone), so finding places is a lookup per word.
+Adding a base or a spelling is a data change.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from typing import Any
 import yaml
 
 from processor.morphology import morphology
+from processor.normalize import normalize_text
 from services.errors import ConfigError
 
 PLACE_KINDS = frozenset({"base", "airfield", "oil_field", "gas_field", "city", "country"})
+_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,9 +39,17 @@ class Place:
 
 
 @dataclass(frozen=True, slots=True)
+class Name:
+    """One written form of a place: the stems of its words, in order."""
+
+    place: str
+    stems: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Gazetteer:
     places: tuple[Place, ...]
-    patterns: tuple[tuple[str, re.Pattern[str]], ...]
+    index: dict[str, tuple[Name, ...]]
 
     def get(self, place_id: str) -> Place:
         for place in self.places:
@@ -64,15 +76,28 @@ def _place(entry: dict[str, Any]) -> Place:
     return place
 
 
+def names_of(place: Place) -> list[Name]:
+    """Every indexable form of a place's names."""
+    morph = morphology()
+    found = []
+    for _, variants in place.names:
+        for variant in variants:
+            words = _WORD.findall(normalize_text(variant))
+            if not words:
+                continue
+            found.append(Name(place.id, tuple(morph.name_stem(w) for w in words)))
+            if len(words) > 1:
+                found.append(Name(place.id, (morph.name_stem("".join(words)),)))
+    return found
+
+
 def build(entries: list[dict[str, Any]]) -> Gazetteer:
     places = tuple(_place(e) for e in entries)
-    morph = morphology()
-    patterns = []
+    index: dict[str, list[Name]] = {}
     for place in places:
-        forms = sorted({n for _, ns in place.names for n in ns}, key=len, reverse=True)
-        pattern = "|".join(morph.name(form) for form in forms)
-        patterns.append((place.id, re.compile(pattern)))
-    return Gazetteer(places, tuple(patterns))
+        for name in dict.fromkeys(names_of(place)):
+            index.setdefault(name.stems[0], []).append(name)
+    return Gazetteer(places, {key: tuple(names) for key, names in index.items()})
 
 
 @cache

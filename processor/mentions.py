@@ -1,17 +1,34 @@
-"""Find places and cue words in normalized text.
+"""Find places and cue words in normalized text, a dictionary lookup per word.
 
 Pure functions over a ``Normalized`` document: place mentions (longest match
-wins where names overlap) and cue matches, each with normalized offsets and the
-original span for evidence.
+wins where names overlap) and cue matches, each with normalized offsets; place
+mentions also carry their span in the original text for evidence.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from processor.cues import Lexicon
+from processor.cues import CueWords, Lexicon
 from processor.gazetteer import Gazetteer
+from processor.morphology import Morphology, morphology
 from processor.normalize import Normalized
+
+_WORD = re.compile(r"\w+")
+# What may stand between the words of one name ("Ain al-Asad") or one cue ("U.S.", "pull-out").
+_NAME_GAP = re.compile(r"[\s\-']{0,3}")
+_CUE_GAP = re.compile(r"[\s\-.'’]{0,3}")
+
+
+class Word(NamedTuple):
+    """A word of normalized text (a named tuple: documents have thousands)."""
+
+    start: int
+    end: int
+    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,12 +52,43 @@ class Cue:
     end: int
 
 
-def find_places(doc: Normalized, original: str, gazetteer: Gazetteer) -> list[Mention]:
-    candidates = [
-        (match.start(), match.end(), place_id)
-        for place_id, pattern in gazetteer.patterns
-        for match in pattern.finditer(doc.text)
-    ]
+def words(text: str) -> list[Word]:
+    return [Word(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
+
+
+def _adjacent(text: str, left: Word, right: Word, gap: re.Pattern[str]) -> bool:
+    return gap.fullmatch(text, left.end, right.start) is not None
+
+
+def _name_end(
+    text: str, tokens: Sequence[Word], at: int, stems: Sequence[str], morph: Morphology
+) -> int | None:
+    """Index of the last word of a name starting at word ``at``, if the rest follows."""
+    last = at
+    for stem in stems[1:]:
+        following = last + 1
+        if following >= len(tokens) or not _adjacent(
+            text, tokens[last], tokens[following], _NAME_GAP
+        ):
+            return None
+        if stem not in morph.stems(tokens[following].text):
+            return None
+        last = following
+    return last
+
+
+def find_places(
+    doc: Normalized, original: str, gazetteer: Gazetteer, tokens: Sequence[Word] | None = None
+) -> list[Mention]:
+    morph = morphology()
+    tokens = words(doc.text) if tokens is None else tokens
+    candidates = []
+    for at, word in enumerate(tokens):
+        for stem in morph.stems(word.text):
+            for name in gazetteer.index.get(stem, ()):
+                last = _name_end(doc.text, tokens, at, name.stems, morph)
+                if last is not None:
+                    candidates.append((word.start, tokens[last].end, name.place))
     candidates.sort(key=lambda c: (c[0], c[0] - c[1]))
     mentions: list[Mention] = []
     covered_until = -1
@@ -53,16 +101,35 @@ def find_places(doc: Normalized, original: str, gazetteer: Gazetteer) -> list[Me
     return mentions
 
 
-def find_cues(doc: Normalized, original: str, lexicon: Lexicon) -> list[Cue]:
+def _cue_end(text: str, tokens: Sequence[Word], at: int, cue: CueWords) -> int | None:
+    last = at
+    for written, is_stem in cue.words[1:]:
+        following = last + 1
+        if following >= len(tokens) or not _adjacent(
+            text, tokens[last], tokens[following], _CUE_GAP
+        ):
+            return None
+        token = tokens[following].text
+        if not (token == written or (is_stem and token.startswith(written))):
+            return None
+        last = following
+    return last
+
+
+def find_cues(
+    doc: Normalized, original: str, lexicon: Lexicon, tokens: Sequence[Word] | None = None
+) -> list[Cue]:
     """Cues in the normalized text, and case-sensitive ones in the original (mapped over)."""
-    cues = [
-        Cue(concept, match.start(), match.end())
-        for concept, pattern in lexicon.patterns
-        for match in pattern.finditer(doc.text)
-    ]
-    cues += [
-        Cue(concept, doc.locate(match.start()), doc.locate(match.end()))
-        for concept, pattern in lexicon.exact
-        for match in pattern.finditer(original)
-    ]
-    return sorted(cues, key=lambda c: (c.start, c.end))
+    morph = morphology()
+    tokens = words(doc.text) if tokens is None else tokens
+    found: set[Cue] = set()
+    for at, word in enumerate(tokens):
+        for form in morph.without_clitics(word.text):
+            for cue in lexicon.starting(form):
+                last = _cue_end(doc.text, tokens, at, cue)
+                if last is not None:
+                    found.add(Cue(cue.concept, word.start, tokens[last].end))
+    for concept, pattern in lexicon.exact:
+        for match in pattern.finditer(original):
+            found.add(Cue(concept, doc.locate(match.start()), doc.locate(match.end())))
+    return sorted(found, key=lambda c: (c.start, c.end, c.concept))

@@ -1,15 +1,18 @@
-"""Turn written base forms of names and cue words into regular expressions.
+"""Word forms: which stems a word of normalized text may be.
 
-The patterns run on normalized text (processor.normalize). What may surround a
-base form in each script (clitics, case endings, optional joiners) is data in
-``data/morphology.yaml``; this module only assembles it.
+Names and cue words are written in their base form in the data files; a word
+in an article may carry Arabic clitics (و ف ب ل ك ال …), Persian or Sorani
+suffixes, Russian/Ukrainian case endings or Kurmanji case endings. This
+module turns a text word into the stems it may stand for, and a name's word
+into its stem, so matching is a dictionary lookup per word. What surrounds a
+base form in each script is data in ``data/morphology.yaml``.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from functools import cache
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -19,9 +22,8 @@ from processor.normalize import normalize_text
 
 _ARABIC = re.compile(r"[\u0600-\u06FF\u0750-\u077F\uFB50-\uFDFF\uFE70-\uFEFF]")
 _CYRILLIC = re.compile(r"[\u0400-\u052F]")
-_SEPARATOR = re.compile(r"[\s\-]+")
-WORD_START = r"(?<!\w)"
-WORD_END = r"(?!\w)"
+MIN_STEM = 2
+CACHE_LIMIT = 200_000
 
 
 def script_of(text: str) -> str:
@@ -32,63 +34,98 @@ def script_of(text: str) -> str:
     return "latin"
 
 
-def _alternation(options: list[str]) -> str:
-    normalized = sorted({normalize_text(o) for o in options}, key=len, reverse=True)
-    return "(?:" + "|".join(re.escape(o) for o in normalized) + ")"
+def _normalized(options: list[str]) -> tuple[str, ...]:
+    return tuple(sorted({normalize_text(o) for o in options} - {""}, key=len, reverse=True))
 
 
 @dataclass(frozen=True, slots=True)
 class Morphology:
-    arabic_prefixes: str
+    arabic_prefixes: tuple[str, ...]
     arabic_article: str
-    arabic_suffixes: str
+    arabic_suffixes: tuple[str, ...]
     cyrillic_strip: str
-    cyrillic_suffixes: str
-    latin_suffixes: str
+    cyrillic_suffixes: tuple[str, ...]
+    latin_suffixes: tuple[str, ...]
+    _cache: dict[str, frozenset[str]] = field(default_factory=dict, compare=False)
+    _clitics: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
 
-    def name(self, surface: str) -> str:
-        """A pattern for a place name: clitics, endings, optional hyphens, spaces and joiners."""
-        words = [w for w in _SEPARATOR.split(normalize_text(surface)) if w]
-        script = script_of(surface)
+    def name_stem(self, word: str) -> str:
+        """The stem a name's (normalized) word is indexed under."""
+        script = script_of(word)
         if script == "arabic":
-            first = words[0]
             article = self.arabic_article
-            if first.startswith(article) and len(first) > len(article) + 1:
-                words[0] = first[len(article) :]
-            body = r"[\s\-]?".join(re.escape(w) for w in words)
-            return f"{WORD_START}{self.arabic_prefixes}{body}{self.arabic_suffixes}{WORD_END}"
-        if script == "cyrillic":
-            last, ending = words[-1], ""
-            if len(last) > 3 and last[-1] in self.cyrillic_strip:
-                words[-1], ending = last[:-1], last[-1]
-            body = r"[\s\-]?".join(re.escape(w) for w in words)
-            return f"{WORD_START}{body}(?:{re.escape(ending)}|{self.cyrillic_suffixes}){WORD_END}"
-        body = r"[\s\-]?".join(re.escape(w) for w in words)
-        return f"{WORD_START}{body}{self.latin_suffixes}{WORD_END}"
+            if word.startswith(article) and len(word) > len(article) + 1:
+                return word[len(article) :]
+        elif script == "cyrillic" and len(word) > 3 and word[-1] in self.cyrillic_strip:
+            return word[:-1]
+        return word
 
-    def cue(self, surface: str) -> str:
-        """A pattern for a cue word or phrase; a trailing ``*`` on a word means any ending."""
-        parts = []
-        for word in surface.split():
-            stem = word.endswith("*")
-            text = normalize_text(word.rstrip("*"))
-            parts.append(re.escape(text) + (r"\w*" if stem else ""))
-        body = r"\s+".join(parts)
-        prefixes = self.arabic_prefixes if script_of(surface) == "arabic" else ""
-        return f"{WORD_START}{prefixes}{body}{WORD_END}"
+    def without_clitics(self, word: str) -> tuple[str, ...]:
+        """The word and, in Arabic script, the word without each clitic it may carry."""
+        if not _ARABIC.match(word):
+            return (word,)
+        found = self._clitics.get(word)
+        if found is None:
+            if len(self._clitics) > CACHE_LIMIT:
+                self._clitics.clear()
+            found = self._clitics[word] = self._without_clitics(word)
+        return found
+
+    def _without_clitics(self, word: str) -> tuple[str, ...]:
+        forms = [word]
+        forms += [
+            word[len(p) :]
+            for p in self.arabic_prefixes
+            if word.startswith(p) and len(word) - len(p) >= MIN_STEM
+        ]
+        return tuple(dict.fromkeys(forms))
+
+    def stems(self, word: str) -> frozenset[str]:
+        """Every stem a (normalized) text word may be an inflected form of."""
+        found = self._cache.get(word)
+        if found is None:
+            if len(self._cache) > CACHE_LIMIT:
+                self._cache.clear()
+            found = self._cache[word] = frozenset(self._stems(word))
+        return found
+
+    def _stems(self, word: str) -> set[str]:
+        script = script_of(word)
+        if script == "arabic":
+            stems = set()
+            for form in self.without_clitics(word):
+                stems.add(form)
+                stems.add(self.name_stem(form))
+                stems.update(_strip(form, self.arabic_suffixes))
+            return stems
+        suffixes = self.cyrillic_suffixes if script == "cyrillic" else self.latin_suffixes
+        return {word, *_strip(word, suffixes)}
+
+
+def _strip(word: str, suffixes: tuple[str, ...]) -> list[str]:
+    return [
+        word[: -len(s)]
+        for s in suffixes
+        if word.endswith(s) and len(word) - len(s) >= MIN_STEM + 1
+    ]
+
+
+@lru_cache(maxsize=1)
+def _data() -> dict[str, Any]:
+    text = resources.files("processor.data").joinpath("morphology.yaml").read_text("utf-8")
+    data: dict[str, Any] = yaml.safe_load(text)
+    return data
 
 
 @cache
 def morphology() -> Morphology:
-    data: dict[str, Any] = yaml.safe_load(
-        resources.files("processor.data").joinpath("morphology.yaml").read_text("utf-8")
-    )
+    data = _data()
     arabic, cyrillic, latin = data["arabic"], data["cyrillic"], data["latin"]
     return Morphology(
-        arabic_prefixes=_alternation(arabic["prefixes"]),
+        arabic_prefixes=_normalized(arabic["prefixes"]),
         arabic_article=normalize_text(arabic["article"]),
-        arabic_suffixes=_alternation(arabic["name_suffixes"]),
+        arabic_suffixes=_normalized(arabic["name_suffixes"]),
         cyrillic_strip=normalize_text(cyrillic["strip_final"]),
-        cyrillic_suffixes=_alternation(cyrillic["name_suffixes"]),
-        latin_suffixes=_alternation(latin["name_suffixes"]),
+        cyrillic_suffixes=_normalized(cyrillic["name_suffixes"] + list(cyrillic["strip_final"])),
+        latin_suffixes=_normalized(latin["name_suffixes"]),
     )

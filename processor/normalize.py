@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import unicodedata
 from bisect import bisect_left
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from itertools import chain, repeat
 
 # Letters that differ between Arabic and Persian orthography, or that outlets
 # use interchangeably, folded to one form.
@@ -53,7 +54,7 @@ class Normalized:
     """Normalized text and, per character, the index of its source in the original."""
 
     text: str
-    offsets: tuple[int, ...]
+    offsets: Sequence[int]
     original_length: int
 
     def locate(self, original_index: int) -> int:
@@ -68,7 +69,6 @@ class Normalized:
         return self.offsets[start], self.offsets[end - 1] + 1
 
 
-@lru_cache(maxsize=8192)
 def fold_char(char: str) -> str:
     """The normalized form of one character (possibly empty or several characters)."""
     if char in _DROPPED:
@@ -88,15 +88,26 @@ def fold_char(char: str) -> str:
     return "".join(out)
 
 
+class _FoldTable(dict[str, str]):
+    """Each character's normalized form, computed the first time it is seen."""
+
+    def __missing__(self, char: str) -> str:
+        folded = self[char] = fold_char(_LETTERS.get(char, char))
+        return folded
+
+
+_FOLDED = _FoldTable()
+
+
 def normalize(text: str) -> Normalized:
     """Normalize ``text`` for matching, keeping a map back to the original."""
-    chars: list[str] = []
-    offsets: list[int] = []
-    for index, char in enumerate(text):
-        folded = fold_char(_LETTERS.get(char, char))
-        chars.append(folded)
-        offsets.extend([index] * len(folded))
-    return Normalized("".join(chars), tuple(offsets), len(text))
+    folded = list(map(_FOLDED.__getitem__, text))
+    normalized = "".join(folded)
+    if len(normalized) == len(text) and "" not in folded:
+        return Normalized(normalized, range(len(text)), len(text))
+    lengths = map(len, folded)
+    offsets = tuple(chain.from_iterable(map(repeat, range(len(text)), lengths)))
+    return Normalized(normalized, offsets, len(text))
 
 
 def normalize_text(text: str) -> str:

@@ -62,10 +62,10 @@ def test_english_sentence_is_en() -> None:
 
 
 @pytest.mark.parametrize("text", ["", "   \n  ", "12345 !!! ---", "1 2 3\n4 5 6"])
-def test_text_without_letters_has_no_language(text: str) -> None:
+def test_text_without_letters_is_undetermined(text: str) -> None:
     report = detect(text)
-    assert report.language is None
-    assert report.languages == ()
+    assert report.language == "und"
+    assert report.languages == ("und",)
     assert identify(text) is None
 
 
