@@ -17,6 +17,10 @@ from processor.mentions import Mention, find_cues, find_places, words
 from processor.normalize import normalize
 from processor.sentences import sentences
 
+# About 30 pages of news text; longer documents are almost always page dumps or
+# archives, and reading more would only cost time.
+MAX_READ_CHARS = 200_000
+
 
 @dataclass(frozen=True, slots=True)
 class Analysis:
@@ -25,6 +29,7 @@ class Analysis:
 
     text: str
     content_hash: str
+    truncated: bool
     language: str | None
     languages: tuple[str, ...]
     mentions: tuple[Mention, ...]
@@ -37,7 +42,13 @@ class Analysis:
 
 
 def analyze(title: str, text: str) -> Analysis:
-    """Read one document. The title is read as the first sentence of the text."""
+    """Read one document. The title is read as the first sentence of the text.
+
+    Only the first ``MAX_READ_CHARS`` characters are read (and hashed); longer
+    documents say so in ``truncated``.
+    """
+    truncated = len(text) > MAX_READ_CHARS
+    text = text[:MAX_READ_CHARS]
     prefix = f"{title}\n" if title and not text.startswith(title) else ""
     full = prefix + text
     doc = normalize(full)  # normalization is per character: the text's part follows the prefix's
@@ -51,6 +62,7 @@ def analyze(title: str, text: str) -> Analysis:
     return Analysis(
         text=full,
         content_hash=dedup.normalized_content_hash(body),
+        truncated=truncated,
         language=report.language,
         languages=report.languages,
         mentions=tuple(mentions),

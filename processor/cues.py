@@ -34,6 +34,7 @@ CONCEPTS = (
     "decided",
     "denial",
     "contrast",
+    "anaphor",
 )
 
 

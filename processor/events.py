@@ -45,6 +45,7 @@ NEGATION_WINDOW = 3
 PLANNED_WINDOW = 4
 NEAR = 8
 MAX_EVIDENCE = 600
+ANAPHOR_PENALTY = 0.1
 _WORD = re.compile(r"\w+")
 
 
@@ -236,6 +237,18 @@ def merge(events: Sequence[Event]) -> list[Event]:
     return merged
 
 
+def _antecedent(sentence: _Sentence, previous: Sequence[Mention]) -> tuple[Mention, ...]:
+    """Where a sentence names no place but says "the base" / "it" about the one base the
+    sentence before named, that base, located at the referring words."""
+    bases = {m.place for m in previous}
+    anaphors = sentence.of("anaphor")
+    if len(bases) != 1 or not anaphors or not any(sentence.has(a) for a in _ACTIONS):
+        return ()
+    (place,) = bases
+    anaphor = anaphors[0]
+    return (Mention(place, -1, -1, "", anaphor.start, anaphor.end),)
+
+
 def classify(
     doc: Normalized,
     original: str,
@@ -253,16 +266,24 @@ def classify(
         within_names.update(range(first, last))
     word_starts = tuple(p for i, p in enumerate(all_starts) if i not in within_names)
     events: list[Event] = []
+    previous: tuple[Mention, ...] = ()
     for start, end in sentence_spans:
         inside = tuple(m for m in mentions if start <= m.norm_start < end)
+        sentence_cues = tuple(c for c in cues if start <= c.start < end)
+        sentence = _Sentence(start, end, inside, sentence_cues, word_starts)
         if not inside:
+            referred = _antecedent(sentence, previous)
+            if referred:
+                sentence = _Sentence(start, end, referred, sentence_cues, word_starts)
+                found = _sentence_events(sentence, doc, original, gazetteer)
+                events.extend(_weaker(e, ANAPHOR_PENALTY) for e in found)
+            previous = ()
             continue
-        sentence = _Sentence(
-            start,
-            end,
-            inside,
-            tuple(c for c in cues if start <= c.start < end),
-            word_starts,
-        )
+        previous = tuple(m for m in inside if not gazetteer.get(m.place).is_country)
         events.extend(_sentence_events(sentence, doc, original, gazetteer))
     return merge(events)
+
+
+def _weaker(event: Event, penalty: float) -> Event:
+    confidence = round(max(event.confidence - penalty, 0.0), 2)
+    return Event(event.place, event.kind, confidence, event.evidence, event.start, event.end)

@@ -244,9 +244,7 @@ def detect(text: str) -> LanguageReport:
     counted = [_Letters.of(chunk) for _, _, chunk in spans]
     letters = [c.total for c in counted]
     long_enough = [i for i, n in enumerate(letters) if n >= rules.min_letters]
-    found = _identify(
-        [spans[i][2] for i in long_enough], rules, [counted[i] for i in long_enough]
-    )
+    found = _identify([spans[i][2] for i in long_enough], rules, [counted[i] for i in long_enough])
     language_of = dict(zip(long_enough, found, strict=True))
     paragraphs = tuple(
         Paragraph(start, end, language_of.get(i), letters[i])

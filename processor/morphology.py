@@ -104,9 +104,7 @@ class Morphology:
 
 def _strip(word: str, suffixes: tuple[str, ...]) -> list[str]:
     return [
-        word[: -len(s)]
-        for s in suffixes
-        if word.endswith(s) and len(word) - len(s) >= MIN_STEM + 1
+        word[: -len(s)] for s in suffixes if word.endswith(s) and len(word) - len(s) >= MIN_STEM + 1
     ]
 
 

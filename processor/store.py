@@ -185,6 +185,7 @@ async def save(
                 content_hash=analysis.content_hash,
                 title=raw.title,
                 text=analysis.text,
+                truncated=analysis.truncated,
                 language=analysis.language,
                 languages=list(analysis.languages),
                 source=raw.source,

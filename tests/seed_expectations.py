@@ -52,8 +52,10 @@ def check_first_replay(reports: list[dict[str, Any]]) -> None:
     assert "withdrawal" in _kinds(ar, "sarrin")
     assert "redeployment" in _kinds(ar, "hemo")
     assert not _kinds(ar, "hemo") & WITHDRAWAL_ALERTS
+    assert "withdrawal_planned" in _kinds(ar, "qasrak")  # the convoy waits there to withdraw
 
     assert _kinds(uk, "iraq") & {"negotiation", "denial"}
+    assert _alerts(uk, "iraq", "negotiation") or _alerts(uk, "iraq", "denial")
     assert not [a for a in uk["alerts"] if a["kind"] in WITHDRAWAL_ALERTS]
     assert not [e for e in uk["events"] if e["kind"] in WITHDRAWAL_ALERTS]
 

@@ -1,0 +1,55 @@
+"""What the reader does with text it cannot or need not read whole, and references back."""
+
+from __future__ import annotations
+
+import pytest
+
+from processor.analyze import MAX_READ_CHARS, analyze
+from tests.conftest import SEEDS
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "   \n\t ", "\x00\x01\x02", "12345 678", "🙂🙂🙂", "ሰላም ለዓለም የአሜሪካ ወታደሮች"],
+)
+def test_text_without_a_known_script_is_undetermined_and_has_no_events(text: str) -> None:
+    analysis = analyze("", text)
+    assert analysis.language == "und"
+    assert analysis.events == ()
+    assert analysis.truncated is False
+
+
+def test_a_megabyte_document_is_read_up_to_the_limit_and_says_so() -> None:
+    seed = (SEEDS / "000_467fa69daf76dde6.txt").read_text("utf-8")
+    huge = (seed * (1_000_000 // len(seed) + 1))[:1_000_000]
+    analysis = analyze("", huge)
+    assert analysis.truncated is True
+    assert len(analysis.text) == MAX_READ_CHARS
+    assert analysis.language == "ru"
+    assert {e.place for e in analysis.events} >= {"qasrak"}
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        (
+            "US forces were stationed at the Qasrak base for years. "
+            "The base was evacuated on Tuesday.",
+            "qasrak",
+        ),
+        (
+            "Американские военные находились на базе Касрак. "
+            "В понедельник базу покинули последние подразделения.",
+            "qasrak",
+        ),
+        ("كانت القوات الأمريكية في قاعدة قسرك. وقد انسحبت منها يوم الثلاثاء.", "qasrak"),
+    ],
+)
+def test_the_base_in_the_next_sentence_refers_back_to_the_one_named(text: str, place: str) -> None:
+    events = analyze("", text).events
+    assert [(e.place, e.kind) for e in events] == [(place, "withdrawal")]
+
+
+def test_the_base_does_not_refer_back_when_two_bases_were_named() -> None:
+    text = "Qasrak and Rmelan hosted US troops. The base was evacuated on Tuesday."
+    assert analyze("", text).events == ()
