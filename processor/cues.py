@@ -39,11 +39,18 @@ CONCEPTS = (
 
 
 @dataclass(frozen=True, slots=True)
+class CueWord:
+    text: str
+    stem: bool  # any ending allowed
+    after_gap: bool = False  # other words may stand before it ("zieh* ... ab")
+
+
+@dataclass(frozen=True, slots=True)
 class CueWords:
-    """One cue: its concept and its words, each (normalized text, any ending allowed)."""
+    """One cue: its concept and its words."""
 
     concept: str
-    words: tuple[tuple[str, bool], ...]
+    words: tuple[CueWord, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,11 +82,19 @@ class Lexicon:
 _CUE_WORD = re.compile(r"\w+\*?")
 
 
+_GAP = frozenset({"...", "…"})
+
+
 def _cue(concept: str, written: str) -> CueWords | None:
-    words = []
-    for token in _CUE_WORD.findall(normalize_text(written)):
-        stem = token.endswith("*")
-        words.append((token.rstrip("*"), stem))
+    words: list[CueWord] = []
+    gap = False
+    for piece in normalize_text(written).split():
+        if piece in _GAP:
+            gap = bool(words)
+            continue
+        for token in _CUE_WORD.findall(piece):
+            words.append(CueWord(token.rstrip("*"), token.endswith("*"), gap))
+            gap = False
     return CueWords(concept, tuple(words)) if words else None
 
 
@@ -101,8 +116,8 @@ def build(
                 cue = _cue(concept, str(written))
                 if cue is None:
                     continue
-                first, is_stem = cue.words[0]
-                (stems if is_stem else whole).setdefault(first, []).append(cue)
+                first = cue.words[0]
+                (stems if first.stem else whole).setdefault(first.text, []).append(cue)
     exact = exact or {}
     if unknown := [c for c in exact if c not in CONCEPTS]:
         raise ConfigError(f"cue lexicon: unknown concepts {unknown} in exact")

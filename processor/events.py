@@ -41,7 +41,9 @@ _BASE_CONFIDENCE = {
     "attack": 0.5,
     "other": 0.4,
 }
-NEGATION_WINDOW = 3
+NEGATION_BEFORE = 4
+NEGATION_AFTER = 8
+ACTOR_WINDOW = 8
 PLANNED_WINDOW = 4
 NEAR = 8
 MAX_EVIDENCE = 600
@@ -74,6 +76,7 @@ class _Sentence:
     mentions: tuple[Mention, ...]
     cues: tuple[Cue, ...]
     word_starts: tuple[int, ...]
+    text: str
 
     def word(self, position: int) -> int:
         return bisect_right(self.word_starts, position) - 1
@@ -105,18 +108,28 @@ class _Sentence:
                 word -= 1
         return word >= 0 and self.covered(word, concept)
 
-    def negated(self, cue: Cue) -> bool:
-        """A negation shortly before the cue, or shortly after it with no place in between."""
+    def negated(self, cue: Cue, text: str) -> bool:
+        """A negation shortly before the cue, or after it in the same stretch of the clause
+        ("вывода … не будет", "Abzug aus X sei nicht geplant") unless it singles out a place
+        ("…, not from Rmelan")."""
         at = self.word(cue.start)
+        _, clause_end = self.clause(cue.start)
         for negation in self.of("negation"):
             distance = self.word(negation.start) - at
-            if -NEGATION_WINDOW <= distance <= 0:
+            if -NEGATION_BEFORE <= distance <= 0:
                 return True
-            if 0 < distance <= NEGATION_WINDOW and not any(
-                cue.end <= m.norm_start < negation.start for m in self.mentions
+            if (
+                0 < distance <= NEGATION_AFTER
+                and negation.start < clause_end
+                and "," not in text[cue.end : negation.start]
+                and not self._names_next(negation)
             ):
                 return True
         return False
+
+    def _names_next(self, cue: Cue) -> bool:
+        at = self.word(cue.start)
+        return any(0 < self.word(m.norm_start) - at <= 2 for m in self.mentions)
 
     def planned(self, cue: Cue) -> bool:
         """A planning word near the cue, or a decision before it in its clause."""
@@ -135,11 +148,32 @@ class _Sentence:
         )
 
     def denied(self, cue: Cue) -> bool:
-        return any(c.start < cue.start for c in self.of("denial"))
+        """A denying verb anywhere in the cue's clause ("… از التنف را تکذیب کرد")."""
+        start, end = self.clause(cue.start)
+        return any(start <= c.start < end for c in self.of("denial"))
+
+    def foreign(self, cue: Cue) -> bool:
+        """Whether the actor nearest the cue is another country's forces, with no US or
+        coalition actor about as near ("US and Norwegian forces" are still US forces)."""
+        at = self.word(cue.start)
+        start, end = self.clause(cue.start)
+        others = [
+            abs(self.word(c.start) - at) for c in self.of("actor_other") if start <= c.start < end
+        ]
+        if not others:
+            return False
+        if not self.has("actor_us"):
+            return True
+        nearest = min(others)
+        return nearest <= ACTOR_WINDOW and not any(
+            abs(self.word(c.start) - at) <= nearest + 3 for c in self.of("actor_us")
+        )
 
 
 def _withdrawal_kind(sentence: _Sentence, cue: Cue, negotiation: bool) -> str:
-    if sentence.denied(cue) or sentence.negated(cue):
+    if sentence.foreign(cue):
+        return "other"
+    if sentence.denied(cue) or sentence.negated(cue, sentence.text):
         return "denial"
     if negotiation:
         return "negotiation"
@@ -201,7 +235,6 @@ def _sentence_events(
     negotiation = sentence.has("negotiation") and (
         sentence.has("withdrawal") or sentence.has("presence")
     )
-    foreign = sentence.has("actor_other") and not sentence.has("actor_us")
     o_start, o_end = doc.span(sentence.start, sentence.end)
     evidence = original[o_start:o_end][:MAX_EVIDENCE]
     events = []
@@ -212,8 +245,6 @@ def _sentence_events(
         if found is None:
             continue
         kind, cue = found
-        if foreign and kind in WITHDRAWAL_KINDS:
-            kind = "other"
         confidence = _confidence(sentence, mention, kind, cue)
         events.append(Event(mention.place, kind, confidence, evidence, o_start, o_end))
     return events
@@ -270,17 +301,22 @@ def classify(
     for start, end in sentence_spans:
         inside = tuple(m for m in mentions if start <= m.norm_start < end)
         sentence_cues = tuple(c for c in cues if start <= c.start < end)
-        sentence = _Sentence(start, end, inside, sentence_cues, word_starts)
-        if not inside:
-            referred = _antecedent(sentence, previous)
-            if referred:
-                sentence = _Sentence(start, end, referred, sentence_cues, word_starts)
-                found = _sentence_events(sentence, doc, original, gazetteer)
-                events.extend(_weaker(e, ANAPHOR_PENALTY) for e in found)
-            previous = ()
-            continue
-        previous = tuple(m for m in inside if not gazetteer.get(m.place).is_country)
-        events.extend(_sentence_events(sentence, doc, original, gazetteer))
+        sentence = _Sentence(start, end, inside, sentence_cues, word_starts, doc.text)
+        bases = tuple(m for m in inside if not gazetteer.get(m.place).is_country)
+        referred = () if bases else _antecedent(sentence, previous)
+        if referred:
+            sentence = _Sentence(
+                start, end, (*inside, *referred), sentence_cues, word_starts, doc.text
+            )
+            for event in _sentence_events(sentence, doc, original, gazetteer):
+                events.append(
+                    _weaker(event, ANAPHOR_PENALTY)
+                    if event.place in {m.place for m in referred}
+                    else event
+                )
+        elif inside:
+            events.extend(_sentence_events(sentence, doc, original, gazetteer))
+        previous = bases
     return merge(events)
 
 

@@ -9,6 +9,7 @@ Adding a base or a spelling is a data change.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -50,6 +51,11 @@ class Name:
 class Gazetteer:
     places: tuple[Place, ...]
     index: dict[str, tuple[Name, ...]]
+    # Names that are ordinary words too: they count only beside a base noun or in a
+    # list of bases (see find_places).
+    qualified: dict[str, tuple[Name, ...]]
+    base_nouns: frozenset[str]
+    conjunctions: frozenset[str]
 
     def get(self, place_id: str) -> Place:
         for place in self.places:
@@ -91,17 +97,38 @@ def names_of(place: Place) -> list[Name]:
     return found
 
 
-def build(entries: list[dict[str, Any]]) -> Gazetteer:
-    places = tuple(_place(e) for e in entries)
+def _index(names: list[Name]) -> dict[str, tuple[Name, ...]]:
     index: dict[str, list[Name]] = {}
-    for place in places:
-        for name in dict.fromkeys(names_of(place)):
-            index.setdefault(name.stems[0], []).append(name)
-    return Gazetteer(places, {key: tuple(names) for key, names in index.items()})
+    for name in dict.fromkeys(names):
+        index.setdefault(name.stems[0], []).append(name)
+    return {key: tuple(found) for key, found in index.items()}
+
+
+def _words(written: Sequence[str]) -> frozenset[str]:
+    return frozenset(w for text in written for w in _WORD.findall(normalize_text(str(text))))
+
+
+def build(
+    entries: list[dict[str, Any]],
+    base_nouns: Sequence[str] = (),
+    conjunctions: Sequence[str] = (),
+) -> Gazetteer:
+    places = tuple(_place(e) for e in entries)
+    qualified = [
+        Place(p.id, p.kind, p.country, p.lat, p.lon, (("any", tuple(e.get("qualified", ()))),))
+        for p, e in zip(places, entries, strict=True)
+    ]
+    return Gazetteer(
+        places=places,
+        index=_index([n for place in places for n in names_of(place)]),
+        qualified=_index([n for place in qualified for n in names_of(place)]),
+        base_nouns=_words(base_nouns),
+        conjunctions=_words(conjunctions),
+    )
 
 
 @cache
 def gazetteer() -> Gazetteer:
     text = resources.files("processor.data").joinpath("gazetteer.yaml").read_text("utf-8")
     data: dict[str, Any] = yaml.safe_load(text)
-    return build(data["places"])
+    return build(data["places"], data.get("base_nouns", []), data.get("conjunctions", []))

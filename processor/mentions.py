@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from processor.cues import CueWords, Lexicon
-from processor.gazetteer import Gazetteer
+from processor.gazetteer import Gazetteer, Name
 from processor.morphology import Morphology, morphology
 from processor.normalize import Normalized
 
@@ -21,6 +21,8 @@ _WORD = re.compile(r"\w+")
 # What may stand between the words of one name ("Ain al-Asad") or one cue ("U.S.", "pull-out").
 _NAME_GAP = re.compile(r"[\s\-']{0,3}")
 _CUE_GAP = re.compile(r"[\s\-.'’]{0,3}")
+_SENTENCE_END = re.compile(r"[.!?؟\n]")
+MAX_CUE_GAP = 15  # words that may stand inside a split cue ("zieh* ... ab")
 
 
 class Word(NamedTuple):
@@ -77,22 +79,58 @@ def _name_end(
     return last
 
 
+def _matches(
+    text: str, tokens: Sequence[Word], index: dict[str, tuple[Name, ...]], morph: Morphology
+) -> list[tuple[int, int, str]]:
+    """(first word, last word, place) of every name in ``index`` found in the text."""
+    found = []
+    for at, word in enumerate(tokens):
+        for stem in morph.stems(word.text):
+            for name in index.get(stem, ()):
+                last = _name_end(text, tokens, at, name.stems, morph)
+                if last is not None:
+                    found.append((at, last, name.place))
+    return found
+
+
+def _in_context(
+    tokens: Sequence[Word], at: int, last: int, named_ends: set[int], gazetteer: Gazetteer
+) -> bool:
+    """A qualified name counts beside a base noun ("Harir base", "پایگاه حریر") or after a
+    base in a list ("… عینالاسد و حریر")."""
+    morph = morphology()
+
+    def is_base_noun(index: int) -> bool:
+        return 0 <= index < len(tokens) and bool(
+            morph.stems(tokens[index].text) & gazetteer.base_nouns
+        )
+
+    if is_base_noun(at - 1) or is_base_noun(last + 1):
+        return True
+    if tokens[at].text[:1] in gazetteer.conjunctions and at - 1 in named_ends:  # "… وحرير"
+        return True
+    return at >= 2 and tokens[at - 1].text in gazetteer.conjunctions and at - 2 in named_ends
+
+
 def find_places(
     doc: Normalized, original: str, gazetteer: Gazetteer, tokens: Sequence[Word] | None = None
 ) -> list[Mention]:
     morph = morphology()
     tokens = words(doc.text) if tokens is None else tokens
-    candidates = []
-    for at, word in enumerate(tokens):
-        for stem in morph.stems(word.text):
-            for name in gazetteer.index.get(stem, ()):
-                last = _name_end(doc.text, tokens, at, name.stems, morph)
-                if last is not None:
-                    candidates.append((word.start, tokens[last].end, name.place))
-    candidates.sort(key=lambda c: (c[0], c[0] - c[1]))
+    candidates = _matches(doc.text, tokens, gazetteer.index, morph)
+    bases = {last for _, last, place in candidates if not gazetteer.get(place).is_country}
+    candidates += [
+        (at, last, place)
+        for at, last, place in _matches(doc.text, tokens, gazetteer.qualified, morph)
+        if _in_context(tokens, at, last, bases, gazetteer)
+    ]
+    spans = sorted(
+        ((tokens[at].start, tokens[last].end, place) for at, last, place in candidates),
+        key=lambda c: (c[0], c[0] - c[1]),
+    )
     mentions: list[Mention] = []
     covered_until = -1
-    for start, end, place_id in candidates:
+    for start, end, place_id in spans:
         if start < covered_until:
             continue
         covered_until = end
@@ -103,16 +141,21 @@ def find_places(
 
 def _cue_end(text: str, tokens: Sequence[Word], at: int, cue: CueWords) -> int | None:
     last = at
-    for written, is_stem in cue.words[1:]:
-        following = last + 1
-        if following >= len(tokens) or not _adjacent(
-            text, tokens[last], tokens[following], _CUE_GAP
-        ):
+    for word in cue.words[1:]:
+        reach = MAX_CUE_GAP if word.after_gap else 1
+        for following in range(last + 1, min(last + 1 + reach, len(tokens))):
+            between = text[tokens[following - 1].end : tokens[following].start]
+            if word.after_gap:
+                if _SENTENCE_END.search(between):
+                    return None
+            elif not _CUE_GAP.fullmatch(between):
+                return None
+            token = tokens[following].text
+            if token == word.text or (word.stem and token.startswith(word.text)):
+                last = following
+                break
+        else:
             return None
-        token = tokens[following].text
-        if not (token == written or (is_stem and token.startswith(written))):
-            return None
-        last = following
     return last
 
 
