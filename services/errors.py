@@ -4,8 +4,15 @@ DrawdownError
 ├── ConfigError            settings or a data file are unusable
 ├── InputError             a document cannot be read (bad encoding, binary, empty)
 ├── MessageError           a bus message is not a valid schema-versioned document
-└── BusError               the message bus failed in a way the caller must see
+├── BusError               the message bus failed in a way the caller must see
+├── DatabaseError          the database cannot be reached or is not usable
+├── FetchError             a URL could not be fetched; ``reason`` says how (for scheduling)
+└── FeedError              a document is not a feed (RSS, Atom or JSON Feed)
 """
+
+from __future__ import annotations
+
+from typing import Any, Literal
 
 
 class DrawdownError(Exception):
@@ -30,3 +37,44 @@ class BusError(DrawdownError):
 
 class DatabaseError(DrawdownError):
     """The database cannot be reached or is not usable."""
+
+
+FetchReason = Literal[
+    "timeout", "connect", "http", "too_large", "redirects", "content_type", "robots", "invalid_url"
+]
+
+
+class FetchError(DrawdownError):
+    """A URL could not be fetched.
+
+    ``url`` is the URL whose request failed (a redirect target, if it got that far).
+    ``reason`` is what the poller schedules on: ``timeout``, ``connect``, ``http``
+    (``status`` set; ``retry_after`` in seconds when a 429/503 said when to come back),
+    ``too_large``, ``redirects`` (too many or a loop), ``content_type``, ``robots``,
+    ``invalid_url``. ``str(error)`` is a one-line message fit for a source's last_error.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        reason: FetchReason,
+        message: str = "",
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.url = url
+        self.reason: FetchReason = reason
+        self.message = message or reason.replace("_", " ")
+        self.status = status
+        self.retry_after = retry_after
+        super().__init__(f"{reason}: {self.message} ({url})")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Survive pickling (process pools): rebuild from the fields, not from str(self).
+        state = {"status": self.status, "retry_after": self.retry_after}
+        return (type(self), (self.url, self.reason, self.message), state)
+
+
+class FeedError(DrawdownError):
+    """A document is not a feed: no entries and no feed title or version, or not readable."""
