@@ -53,3 +53,23 @@ def test_the_base_in_the_next_sentence_refers_back_to_the_one_named(text: str, p
 def test_the_base_does_not_refer_back_when_two_bases_were_named() -> None:
     text = "Qasrak and Rmelan hosted US troops. The base was evacuated on Tuesday."
     assert analyze("", text).events == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "places"),
+    [
+        ("US forces left Harir base on Monday.", ["harir"]),
+        ("پایگاههای عینالاسد و حریر", ["ain-al-asad", "harir"]),
+        ("قاعدة عين الأسد وحرير", ["ain-al-asad", "harir"]),
+        ("بازار حریر در اربیل شلوغ است", []),  # silk market: not the base
+    ],
+)
+def test_qualified_names_count_only_beside_a_base(text: str, places: list[str]) -> None:
+    assert analyze("", text).places == places
+
+
+def test_a_split_verb_is_one_cue() -> None:
+    text = "Die letzten amerikanischen Berater ziehen derzeit aus Camp Victory ab."
+    assert [(e.place, e.kind) for e in analyze("", text).events] == [
+        ("victory-base", "withdrawal")
+    ]
