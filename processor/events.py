@@ -11,7 +11,7 @@ merged into one event per (place, kind) with the strongest evidence.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -298,9 +298,13 @@ def classify(
     word_starts = tuple(p for i, p in enumerate(all_starts) if i not in within_names)
     events: list[Event] = []
     previous: tuple[Mention, ...] = ()
+    mention_starts = [m.norm_start for m in mentions]
+    cue_starts = [c.start for c in cues]
     for start, end in sentence_spans:
-        inside = tuple(m for m in mentions if start <= m.norm_start < end)
-        sentence_cues = tuple(c for c in cues if start <= c.start < end)
+        inside = tuple(
+            mentions[bisect_left(mention_starts, start) : bisect_left(mention_starts, end)]
+        )
+        sentence_cues = tuple(cues[bisect_left(cue_starts, start) : bisect_left(cue_starts, end)])
         sentence = _Sentence(start, end, inside, sentence_cues, word_starts, doc.text)
         bases = tuple(m for m in inside if not gazetteer.get(m.place).is_country)
         referred = () if bases else _antecedent(sentence, previous)
