@@ -55,6 +55,9 @@ class Worker:
                 records = await consumer.poll(timeout=0.5)
                 if records:
                     await self._batch(records, consumer, producer, stop)
+            if not self._bus.durable:  # nothing keeps these messages past this process
+                while records := await consumer.poll(timeout=0.1):
+                    await self._batch(records, consumer, producer, asyncio.Event())
         log.info("processor stopped processed=%d", self.processed)
 
     async def _batch(

@@ -56,6 +56,8 @@ class Consumer(Protocol):
 
 
 class Bus(Protocol):
+    durable: bool  # messages outlive the process (Kafka), or not (in-process)
+
     async def ensure_topics(self, topics: Sequence[str]) -> None: ...
 
     def producer(self) -> AbstractAsyncContextManager[Producer]: ...
@@ -80,6 +82,8 @@ class MemoryBus:
     Used by the embedded default (no servers). Messages live as long as the
     process; a consumer that stops without committing sees its records again.
     """
+
+    durable = False
 
     def __init__(self) -> None:
         self._logs: dict[str, list[Record]] = defaultdict(list)

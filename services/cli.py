@@ -15,6 +15,7 @@ from services import daemon, logs
 from services.db import create_engine, migrate
 from services.errors import DrawdownError
 from services.settings import Settings
+from services.sources_table import show_sources
 
 log = logging.getLogger("drawdown")
 
@@ -36,7 +37,27 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "run", help="the always-on daemon: every role in one process (stop with Ctrl-C)"
     )
+    commands.add_parser(
+        "ingest",
+        help="only the poller role: poll the sources and publish new articles (needs Kafka)",
+        description=(
+            "Load DRAWDOWN_SOURCES (or the shipped sources file), then poll due sources and "
+            "publish new articles to the raw topic until SIGINT/SIGTERM. Needs "
+            "DRAWDOWN_KAFKA_BOOTSTRAP: on the in-process bus nobody else could read them "
+            "(use `drawdown run`). Run as many as you like against one PostgreSQL."
+        ),
+    )
     commands.add_parser("process", help="only the processor role: read, store and alert")
+    sources = commands.add_parser(
+        "sources",
+        help="load the sources file, then show every source's poll state and health",
+        description=(
+            "Load DRAWDOWN_SOURCES (or the shipped sources file) into the database, then "
+            "show each source: kind, enabled, last and next poll, last status, consecutive "
+            "errors, last error and articles found."
+        ),
+    )
+    sources.add_argument("--json", action="store_true", help="one JSON object per source")
     commands.add_parser("migrate", help="apply database migrations to DRAWDOWN_DATABASE_URL")
     replay = commands.add_parser(
         "replay",
@@ -51,6 +72,20 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument(
         "--json", action="store_true", help="one JSON object per document and a summary object"
     )
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="replay a labelled directory in isolation and print the reading's accuracy",
+        description=(
+            "Replay DIR on a temporary database and the in-process bus, compare with LABELS "
+            '(a JSON list of {"file", "language", "other_languages", "bases", "event", '
+            '"withdrawal_alert"}) and print precision/recall/F1 for withdrawal alerts and '
+            "places and language accuracy, overall, per language and per event kind, then "
+            "the misread documents."
+        ),
+    )
+    evaluate.add_argument("directory", metavar="DIR", type=Path)
+    evaluate.add_argument("labels", metavar="LABELS.json", type=Path)
+    evaluate.add_argument("--json", action="store_true", help="one JSON object of figures")
     return parser
 
 
@@ -94,6 +129,14 @@ async def _replay(settings: Settings, directory: Path, as_json: bool) -> int:
     return 0
 
 
+async def _evaluate(settings: Settings, directory: Path, labels: Path, as_json: bool) -> int:
+    from services.evaluation import render, run
+
+    result = await run(settings, directory, labels)
+    print(json.dumps(result, ensure_ascii=False) if as_json else render(result))  # noqa: T201
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -105,8 +148,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "migrate":
             asyncio.run(_migrate(settings))
+        elif args.command == "sources":
+            return asyncio.run(show_sources(settings, args.json))
+        elif args.command == "evaluate":
+            return asyncio.run(_evaluate(settings, args.directory, args.labels, args.json))
         elif args.command == "replay":
             return asyncio.run(_replay(settings, args.directory, args.json))
+        elif args.command == "ingest" and not settings.kafka_bootstrap:
+            print(  # noqa: T201
+                "drawdown: `drawdown ingest` alone needs DRAWDOWN_KAFKA_BOOTSTRAP (on the "
+                "in-process bus no processor would see its articles); use `drawdown run`",
+                file=sys.stderr,
+            )
+            return 2
         elif args.command == "run":
             asyncio.run(daemon.run(settings, list(daemon.ROLES)))
         else:

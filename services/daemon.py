@@ -1,8 +1,8 @@
 """The always-on daemon: every available role in one process, stopped by SIGINT/SIGTERM.
 
 Roles run under one TaskGroup. A signal sets the stop event; each role
-finishes the work in hand (the processor commits its batch), then resources
-close in reverse order of opening.
+finishes the work in hand (the pollers their polls in flight, the processor
+its batch), then resources close in reverse order of opening.
 """
 
 from __future__ import annotations
@@ -13,7 +13,12 @@ import signal
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from ingest.fetch import make_client
+from ingest.poll import fetch_limits
+from ingest.poller import Poller
+from ingest.sources import load_sources, sources_path
 from processor.worker import Worker
+from services.errors import DrawdownError
 from services.runtime import Runtime, open_runtime
 from services.settings import Settings
 
@@ -27,7 +32,16 @@ async def process_role(runtime: Runtime, stop: asyncio.Event) -> None:
     await worker.run(stop)
 
 
-ROLES: dict[str, Role] = {"process": process_role}
+async def ingest_role(runtime: Runtime, stop: asyncio.Event) -> None:
+    """Load the sources file, then poll sources until stopped."""
+    settings = runtime.settings
+    await load_sources(runtime.engine, sources_path(settings.sources))
+    async with make_client(fetch_limits(settings)) as client, runtime.bus.producer() as producer:
+        poller = Poller(settings, runtime.engine, producer, client, runtime.executor)
+        await poller.run(stop)
+
+
+ROLES: dict[str, Role] = {"ingest": ingest_role, "process": process_role}
 
 
 def install_signal_handlers(stop: asyncio.Event) -> None:
@@ -46,20 +60,41 @@ async def run(settings: Settings, roles: list[str], stop: asyncio.Event | None =
     if stop is None:
         stop = asyncio.Event()
         install_signal_handlers(stop)
+    ordered = [name for name in ROLES if name in roles]  # pipeline order: upstream first
+    own_stops = {name: asyncio.Event() for name in ordered}
     async with open_runtime(settings) as runtime:
-        log.info("daemon started roles=%s", ",".join(roles))
-        async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(ROLES[name](runtime, stop), name=name) for name in roles]
-            group.create_task(_enforce_deadline(stop, tasks, settings.shutdown_timeout))
+        log.info("daemon started roles=%s", ",".join(ordered))
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = {
+                    name: group.create_task(ROLES[name](runtime, own_stops[name]), name=name)
+                    for name in ordered
+                }
+                group.create_task(_stop_in_order(stop, own_stops, tasks, settings.shutdown_timeout))
+        except ExceptionGroup as failed:
+            # A role that cannot run (a bad sources file, say) stops the daemon with its reason.
+            deliberate, _ = failed.split(DrawdownError)
+            if deliberate is None:
+                raise
+            raise deliberate.exceptions[0] from failed
     log.info("daemon stopped")
 
 
-async def _enforce_deadline(
-    stop: asyncio.Event, tasks: list[asyncio.Task[None]], timeout: float
+async def _stop_in_order(
+    stop: asyncio.Event,
+    own_stops: dict[str, asyncio.Event],
+    tasks: dict[str, asyncio.Task[None]],
+    timeout: float,
 ) -> None:
-    """Once stopping, give roles ``timeout`` seconds to finish their work, then cancel them."""
+    """Once stopping, stop roles upstream first, so what the pollers published is still
+    processed (on the in-process bus nothing else would), all within ``timeout`` seconds;
+    a role still running at the deadline is cancelled."""
     await stop.wait()
-    _, late = await asyncio.wait(tasks, timeout=timeout)
-    for task in late:
-        log.warning("role %s did not stop within %.0fs; cancelling it", task.get_name(), timeout)
-        task.cancel()
+    deadline = asyncio.get_running_loop().time() + timeout
+    for name, role_stop in own_stops.items():
+        role_stop.set()
+        left = deadline - asyncio.get_running_loop().time()
+        _, late = await asyncio.wait([tasks[name]], timeout=max(left, 0))
+        for task in late:
+            log.warning("role %s did not stop within %.0fs; cancelling it", name, timeout)
+            task.cancel()

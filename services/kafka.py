@@ -23,6 +23,8 @@ _TOPIC_ALREADY_EXISTS = 36
 class KafkaBus:
     """Producers and consumer-group members on the brokers in ``settings.kafka_bootstrap``."""
 
+    durable = True
+
     def __init__(self, settings: Settings) -> None:
         if not settings.kafka_bootstrap:
             raise BusError("KafkaBus needs DRAWDOWN_KAFKA_BOOTSTRAP")

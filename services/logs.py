@@ -12,5 +12,14 @@ def configure(level: str) -> None:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
-    for noisy in ("aiokafka", "kafka", "trafilatura", "htmldate", "courlan", "sqlalchemy.engine"):
+    for noisy in (
+        "aiokafka",
+        "kafka",
+        "trafilatura",
+        "htmldate",
+        "courlan",
+        "sqlalchemy.engine",
+        "httpx",
+        "httpcore",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)

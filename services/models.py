@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -173,3 +174,47 @@ class DeadLetter(Base):
     offset: Mapped[int]
     error: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Source(Base):
+    """A feed or listing page to poll, and its poller state (miniflux-style: state is data).
+
+    Defined in the sources file (upserted by URL at start); the poll state columns
+    belong to the pollers, which share sources through leases (``leased_by`` until
+    ``leased_until``).
+    """
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(256))
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    kind: Mapped[str] = mapped_column(String(8))  # feed | page
+    language: Mapped[str | None] = mapped_column(String(16))
+    interval: Mapped[float | None] = mapped_column(Float)  # seconds; None: the default
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    etag: Mapped[str | None] = mapped_column(String(1024))
+    last_modified: Mapped[str | None] = mapped_column(String(256))
+    next_poll_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    leased_by: Mapped[str | None] = mapped_column(String(128))
+    leased_until: Mapped[datetime | None]
+    last_polled_at: Mapped[datetime | None]
+    # The HTTP status of the last poll ("200", "304", "429"), or why there was none ("timeout").
+    last_status: Mapped[str | None] = mapped_column(String(32))
+    error_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # Set after too many consecutive failures: the source is retried rarely until it recovers.
+    parked_until: Mapped[datetime | None]
+    articles_found: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SeenUrl(Base):
+    """An entry URL (canonical) whose article the broker has acknowledged: never fetched again."""
+
+    __tablename__ = "seen_urls"
+
+    url: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)

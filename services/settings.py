@@ -10,7 +10,7 @@ import ipaddress
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from processor.events import EVENT_KINDS
@@ -41,6 +41,20 @@ class Settings(BaseSettings):
         list[ipaddress.IPv4Network | ipaddress.IPv6Network], NoDecode
     ] = []
     min_poll_interval: float = Field(default=60.0, gt=0)
+    max_poll_interval: float = Field(default=3600.0, gt=0)
+    poll_interval: float = Field(default=600.0, gt=0)
+    poll_jitter: float = Field(default=0.1, ge=0, lt=1)
+    park_after_failures: int = Field(default=10, ge=1)
+    parked_retry_interval: float = Field(default=86400.0, gt=0)
+    poll_concurrency: int = Field(default=16, ge=1)
+    per_host_concurrency: int = Field(default=2, ge=1)
+    per_host_delay: float = Field(default=1.0, ge=0)
+    poll_lease: float = Field(default=60.0, gt=0)
+    fetch_max_bytes: int = Field(default=5_000_000, ge=1024)
+    fetch_connect_timeout: float = Field(default=10.0, gt=0)
+    fetch_read_timeout: float = Field(default=20.0, gt=0)
+    fetch_total_timeout: float = Field(default=30.0, gt=0)
+    fetch_max_redirects: int = Field(default=5, ge=0)
     worker_processes: int | None = Field(default=None, ge=0)
     batch_size: int = Field(default=100, ge=1)
     alert_window_hours: float = Field(default=168.0, gt=0)
@@ -80,6 +94,15 @@ class Settings(BaseSettings):
                 "use an async driver: sqlite+aiosqlite:///FILE or postgresql+asyncpg://USER@HOST/DB"
             )
         return value
+
+    @model_validator(mode="after")
+    def _poll_bounds(self) -> Settings:
+        if self.min_poll_interval > self.max_poll_interval:
+            raise ValueError(
+                f"min_poll_interval ({self.min_poll_interval:g}) is above "
+                f"max_poll_interval ({self.max_poll_interval:g})"
+            )
+        return self
 
     @property
     def topic_raw(self) -> str:

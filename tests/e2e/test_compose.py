@@ -32,7 +32,7 @@ def test_compose_services_are_wired(docker_compose: str) -> None:
     config: dict[str, Any] = yaml.safe_load(result.stdout)
     services = config["services"]
 
-    assert {"kafka", "postgres", "migrate", "process"} <= set(services)
+    assert {"kafka", "postgres", "migrate", "ingest", "process"} <= set(services)
     assert "zookeeper" not in services
     assert "healthcheck" in services["postgres"]
     assert services["process"]["depends_on"]["migrate"]["condition"] == (

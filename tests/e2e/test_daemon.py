@@ -16,9 +16,11 @@ from tests.conftest import ROOT
 
 def _start(tmp_path: Path) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DRAWDOWN_")}
+    sources = tmp_path / "sources.yaml"  # no outlets: tests reach nothing beyond this machine
+    sources.write_text("sources: []\n", encoding="utf-8")
     return subprocess.Popen(
         [sys.executable, "-m", "services.cli", "run"],
-        env={**env, "PYTHONPATH": str(ROOT)},
+        env={**env, "PYTHONPATH": str(ROOT), "DRAWDOWN_SOURCES": str(sources)},
         cwd=tmp_path,
         stderr=subprocess.PIPE,
         text=True,

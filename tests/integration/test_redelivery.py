@@ -36,6 +36,8 @@ class _CrashBeforeCommit:
 
 
 class _CrashingBus:
+    durable = True
+
     def __init__(self, inner: Bus) -> None:
         self._inner = inner
 

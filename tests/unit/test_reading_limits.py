@@ -70,6 +70,4 @@ def test_qualified_names_count_only_beside_a_base(text: str, places: list[str]) 
 
 def test_a_split_verb_is_one_cue() -> None:
     text = "Die letzten amerikanischen Berater ziehen derzeit aus Camp Victory ab."
-    assert [(e.place, e.kind) for e in analyze("", text).events] == [
-        ("victory-base", "withdrawal")
-    ]
+    assert [(e.place, e.kind) for e in analyze("", text).events] == [("victory-base", "withdrawal")]

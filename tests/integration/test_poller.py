@@ -1,0 +1,478 @@
+"""The poller against real local feeds and pages, PostgreSQL and a Kafka-API broker."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from ingest.fetch import make_client
+from ingest.messages import RawArticle
+from ingest.poll import fetch_limits
+from ingest.poller import Poller
+from ingest.sources import load_sources
+from processor.worker import Worker
+from services.bus import Bus, Headers, Producer
+from services.db import create_engine
+from services.errors import BusError
+from services.models import Article, Event, Mention, SeenUrl, Source
+from services.runtime import make_bus
+from services.settings import Settings
+from tests.feedkit import Item, article_html, rss, seed, write_sources
+from tests.servers import LocalServer, local_server
+
+RSS = "application/rss+xml"
+HTML = "text/html; charset=utf-8"
+
+
+@pytest.fixture
+def settings(kafka_settings: Settings) -> Settings:
+    return kafka_settings.model_copy(
+        update={
+            "min_poll_interval": 1.0,
+            "poll_interval": 60.0,
+            "max_poll_interval": 3600.0,
+            "poll_jitter": 0.0,
+            "per_host_delay": 0.0,
+            "per_host_concurrency": 4,
+            "fetch_connect_timeout": 2.0,
+            "fetch_read_timeout": 1.0,
+            "fetch_total_timeout": 1.0,
+        }
+    )
+
+
+class Recorder:
+    """The real producer, keeping what it was asked to send and could send."""
+
+    def __init__(self, inner: Producer, failures: int = 0) -> None:
+        self._inner = inner
+        self.failures = failures
+        self.attempts = 0
+        self.sent: list[RawArticle] = []
+
+    async def send(
+        self,
+        topic: str,
+        value: bytes,
+        *,
+        key: bytes | None = None,
+        headers: Headers = (),
+        partition: int | None = None,
+    ) -> None:
+        self.attempts += 1
+        if self.failures > 0:  # the broker is down for the next `failures` sends
+            self.failures -= 1
+            raise BusError("broker unavailable (injected)")
+        await self._inner.send(topic, value, key=key, headers=headers, partition=partition)
+        self.sent.append(RawArticle.decode(value))
+
+
+@dataclass
+class Harness:
+    settings: Settings
+    engine: AsyncEngine
+    bus: Bus
+    poller: Poller
+    producer: Recorder
+    server: LocalServer
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def source(self) -> Source:
+        async with self.engine.connect() as connection:
+            row = (await connection.execute(select(Source))).one()
+        return Source(**row._asdict())
+
+    async def make_due(self) -> None:
+        async with self.engine.begin() as connection:
+            await connection.execute(update(Source).values(next_poll_at=datetime.now(UTC)))
+
+    async def seen(self) -> set[str]:
+        async with self.engine.connect() as connection:
+            return set((await connection.execute(select(SeenUrl.url))).scalars())
+
+
+@asynccontextmanager
+async def harness(
+    settings: Settings, tmp_path: Path, kind: str = "feed", failures: int = 0
+) -> AsyncIterator[Harness]:
+    engine = create_engine(settings)
+    bus = make_bus(settings)
+    await bus.ensure_topics([settings.topic_raw, settings.topic_dlq, settings.topic_alerts])
+    try:
+        async with (
+            local_server() as server,
+            make_client(fetch_limits(settings)) as client,
+            bus.producer() as real,
+        ):
+            path = write_sources(
+                tmp_path / "sources.yaml",
+                [{"name": "Local", "url": server.url("/feed"), "kind": kind, "interval": 60.0}],
+            )
+            await load_sources(engine, path)
+            producer = Recorder(real, failures)
+            poller = Poller(settings, engine, producer, client, None, rand=lambda: 0.5)
+            yield Harness(settings, engine, bus, poller, producer, server)
+    finally:
+        await engine.dispose()
+
+
+def serve(server: LocalServer, path: str, body: str, content_type: str = HTML) -> None:
+    async def handler(request: Request) -> Response:
+        return Response(body, media_type=content_type)
+
+    server.route(path, handler)
+
+
+async def consume(h: Harness, count: int) -> None:
+    """Run a processor worker until it has stored ``count`` messages."""
+    worker = Worker(h.settings, h.bus, h.engine, None)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    for _ in range(200):
+        if worker.processed >= count or task.done():
+            break
+        await asyncio.sleep(0.1)
+    stop.set()
+    await task
+    assert worker.processed >= count
+
+
+async def stored(engine: AsyncEngine) -> dict[str, tuple[set[str], set[tuple[str, str]]]]:
+    """url → (places, {(place, kind)}) of stored articles."""
+    async with engine.connect() as connection:
+        articles = (await connection.execute(select(Article.id, Article.canonical_url))).all()
+        found = {}
+        for article_id, url in articles:
+            places = set(
+                (
+                    await connection.execute(
+                        select(Mention.place).where(Mention.article_id == article_id)
+                    )
+                ).scalars()
+            )
+            events = {
+                (row.place, row.kind)
+                for row in await connection.execute(
+                    select(Event.place, Event.kind).where(Event.article_id == article_id)
+                )
+            }
+            found[url] = (places, events)
+    return found
+
+
+async def test_feed_entries_are_published_and_stored_with_their_tags(
+    settings: Settings, tmp_path: Path
+) -> None:
+    async with harness(settings, tmp_path) as h:
+        seeds = {"/a/ru": seed("000"), "/a/ar": seed("003"), "/a/uk": seed("004")}
+        items = [Item(title, h.server.url(path), "short") for path, (title, _) in seeds.items()]
+        serve(h.server, "/feed", rss(items), RSS)
+        for path, (title, body) in seeds.items():
+            serve(h.server, path, article_html(title, body))
+
+        (result,) = await h.poller.run_once()
+        assert (result.status, result.new, result.error) == ("200", 3, None)
+        assert sorted(a.url or "" for a in h.producer.sent) == sorted(i.link for i in items)
+        assert {a.source for a in h.producer.sent} == {"Local"}
+        assert all(len(a.text) > 1000 for a in h.producer.sent)  # the pages, not the feed's text
+        await consume(h, 3)
+        articles = await stored(h.engine)
+        source = await h.source()
+        assert await h.seen() == set(articles)
+
+    assert len(articles) == 3
+    ru_places, ru_events = articles[h.server.url("/a/ru")]
+    assert {"qasrak", "al-shaddadi", "al-tanf"} <= ru_places
+    assert ("qasrak", "withdrawal") in ru_events
+    ar_places, ar_events = articles[h.server.url("/a/ar")]
+    assert {"hemo", "sarrin"} <= ar_places
+    assert ("sarrin", "withdrawal") in ar_events
+    assert articles[h.server.url("/a/uk")][1]
+    assert (source.articles_found, source.error_count, source.last_status) == (3, 0, "200")
+    assert source.leased_by is None
+    assert 59 <= (source.next_poll_at - source.last_polled_at).total_seconds() <= 61
+
+
+async def test_a_second_poll_with_an_etag_is_not_modified_and_republishes_nothing(
+    settings: Settings, tmp_path: Path
+) -> None:
+    async with harness(settings, tmp_path) as h:
+        title, body = seed("000")
+        feed = rss([Item(title, h.server.url("/a/1"), "short")])
+
+        async def conditional(request: Request) -> Response:
+            if request.headers.get("if-none-match") == '"v1"':
+                return Response(status_code=304, headers={"ETag": '"v1"'})
+            return Response(feed, media_type=RSS, headers={"ETag": '"v1"'})
+
+        h.server.route("/feed", conditional)
+        serve(h.server, "/a/1", article_html(title, body))
+        (first,) = await h.poller.run_once()
+        assert (first.status, first.new) == ("200", 1)
+        assert (await h.source()).etag == '"v1"'
+
+        await h.make_due()
+        (second,) = await h.poller.run_once()
+        source = await h.source()
+    assert (second.status, second.new, second.error) == ("304", 0, None)
+    assert len(h.producer.sent) == 1
+    assert h.server.hits("/a/1") == 1
+    assert [r.headers.get("if-none-match") for r in h.server.requests if r.url.path == "/feed"] == [
+        None,
+        '"v1"',
+    ]
+    assert (source.last_status, source.etag, source.articles_found) == ("304", '"v1"', 1)
+
+
+async def test_seen_entries_are_not_fetched_again_even_without_an_etag(
+    settings: Settings, tmp_path: Path
+) -> None:
+    async with harness(settings, tmp_path) as h:
+        title, body = seed("003")
+        serve(h.server, "/feed", rss([Item(title, h.server.url("/a/1"), "short")]), RSS)
+        serve(h.server, "/a/1", article_html(title, body))
+        await h.poller.run_once()
+        await h.make_due()
+        (again,) = await h.poller.run_once()
+    assert (again.status, again.new) == ("200", 0)
+    assert h.server.hits("/feed") == 2
+    assert h.server.hits("/a/1") == 1
+    assert len(h.producer.sent) == 1
+
+
+async def test_an_entry_whose_page_fails_falls_back_to_the_feed_text(
+    settings: Settings, tmp_path: Path
+) -> None:
+    async with harness(settings, tmp_path) as h:
+        title, body = seed("000")
+        good_title, good_body = seed("004")
+        items = [
+            Item(title, h.server.url("/a/broken"), body),
+            Item(good_title, h.server.url("/a/good"), "short summary"),
+        ]
+        serve(h.server, "/feed", rss(items), RSS)
+        serve(h.server, "/a/good", article_html(good_title, good_body))
+
+        async def broken(request: Request) -> Response:
+            return PlainTextResponse("boom", status_code=500)
+
+        h.server.route("/a/broken", broken)
+        (result,) = await h.poller.run_once()
+        await consume(h, 2)
+        articles = await stored(h.engine)
+    assert (result.new, result.error) == (2, None)
+    by_url = {a.url: a for a in h.producer.sent}
+    fallback = by_url[h.server.url("/a/broken")]
+    assert fallback.title == title
+    assert "Касрак" in fallback.text
+    assert fallback.published_at == "2026-02-23T09:00:00+00:00"
+    assert ("qasrak", "withdrawal") in articles[h.server.url("/a/broken")][1]
+
+
+async def test_429_with_retry_after_is_honoured_and_recorded(
+    settings: Settings, tmp_path: Path
+) -> None:
+    async with harness(settings, tmp_path) as h:
+
+        async def busy(request: Request) -> Response:
+            return PlainTextResponse("slow down", status_code=429, headers={"Retry-After": "7200"})
+
+        h.server.route("/feed", busy)
+        (result,) = await h.poller.run_once()
+        source = await h.source()
+    assert result.status == "429"
+    assert source.last_status == "429"
+    assert source.error_count == 1
+    assert source.last_error is not None
+    assert source.last_error.startswith("http: HTTP 429")
+    assert source.last_polled_at is not None
+    # Beyond the maximum interval (3600 s): the server asked for two hours.
+    assert 7199 <= (source.next_poll_at - source.last_polled_at).total_seconds() <= 7201
+
+
+async def test_server_errors_and_timeouts_back_off_and_success_resets(
+    settings: Settings, tmp_path: Path
+) -> None:
+    async with harness(settings, tmp_path) as h:
+        mode = {"now": "error"}
+        title, body = seed("000")
+
+        async def flaky(request: Request) -> Response:
+            if mode["now"] == "error":
+                return PlainTextResponse("down", status_code=500)
+            if mode["now"] == "slow":
+                await asyncio.sleep(3)
+            return Response(rss([Item(title, h.server.url("/a/1"), body)]), media_type=RSS)
+
+        h.server.route("/feed", flaky)
+        serve(h.server, "/a/1", article_html(title, body))
+        delays = []
+        for now in ("error", "error", "slow"):
+            mode["now"] = now
+            await h.make_due()
+            await h.poller.run_once()
+            source = await h.source()
+            assert source.last_polled_at is not None
+            delays.append(round((source.next_poll_at - source.last_polled_at).total_seconds()))
+            errors = (source.error_count, source.last_status, source.last_error)
+        assert delays == [60, 120, 240]
+        assert errors[:2] == (3, "timeout")
+        assert errors[2] is not None
+        assert errors[2].startswith("timeout:")
+
+        mode["now"] = "ok"
+        await h.make_due()
+        (result,) = await h.poller.run_once()
+        source = await h.source()
+    assert (result.status, result.new) == ("200", 1)
+    assert (source.error_count, source.last_error, source.parked_until) == (0, None, None)
+
+
+async def test_an_ill_formed_feed_still_yields_its_entries(
+    settings: Settings, tmp_path: Path
+) -> None:
+    async with harness(settings, tmp_path) as h:
+        title, body = seed("000")
+        broken = (
+            '<?xml version="1.0"?><rss version="2.0"><channel><title>Broken & co</title>'
+            f"<item><title>{title}</title><link>{h.server.url('/a/1')}</link>"
+            "<description>Qasrak & Rmelan <b>unclosed</description></item>"
+            f"<item><title>Second</title><link>{h.server.url('/a/2')}</link>"
+            "<description>text</description></item>"
+        )  # unescaped ampersands, an unclosed tag, no closing channel and rss
+        serve(h.server, "/feed", broken, RSS)
+        serve(h.server, "/a/1", article_html(title, body))
+        serve(h.server, "/a/2", article_html(*seed("004")))
+        (result,) = await h.poller.run_once()
+    assert (result.status, result.error) == ("200", None)
+    assert result.new == 2
+    assert {a.url for a in h.producer.sent} == {h.server.url("/a/1"), h.server.url("/a/2")}
+
+
+async def test_a_page_source_follows_article_links_and_honours_robots_txt(
+    settings: Settings, tmp_path: Path
+) -> None:
+    async with harness(settings, tmp_path, kind="page") as h:
+        listing = (
+            "<html><body><nav><a href='/about'>About</a></nav>"
+            "<a href='/news/2026/02/23/us-forces-leave-qasrak'>Qasrak</a>"
+            "<a href='/news/2026/02/24/convoy-reaches-sarrin'>Sarrin</a>"
+            "<a href='/private/2026/02/24/hidden-story'>Hidden</a>"
+            "</body></html>"
+        )
+        serve(h.server, "/feed", listing)
+        serve(h.server, "/robots.txt", "User-agent: *\nDisallow: /private/\n", "text/plain")
+        serve(h.server, "/news/2026/02/23/us-forces-leave-qasrak", article_html(*seed("000")))
+        serve(h.server, "/news/2026/02/24/convoy-reaches-sarrin", article_html(*seed("003")))
+        serve(h.server, "/private/2026/02/24/hidden-story", article_html(*seed("004")))
+        (result,) = await h.poller.run_once()
+    assert (result.status, result.new, result.error) == ("200", 2, None)
+    assert h.server.hits("/private/2026/02/24/hidden-story") == 0
+    assert {a.url for a in h.producer.sent} == {
+        h.server.url("/news/2026/02/23/us-forces-leave-qasrak"),
+        h.server.url("/news/2026/02/24/convoy-reaches-sarrin"),
+    }
+
+
+async def test_a_page_source_disallowed_by_robots_txt_is_an_error(
+    settings: Settings, tmp_path: Path
+) -> None:
+    async with harness(settings, tmp_path, kind="page") as h:
+        serve(h.server, "/robots.txt", "User-agent: Drawdown\nDisallow: /\n", "text/plain")
+        serve(h.server, "/feed", "<html></html>")
+        (result,) = await h.poller.run_once()
+        source = await h.source()
+    assert result.error is not None
+    assert result.error.startswith("robots:")
+    assert h.server.hits("/feed") == 0
+    assert (source.last_status, source.error_count) == ("robots", 1)
+
+
+async def test_a_broker_outage_is_retried_and_only_acknowledged_urls_are_seen(
+    settings: Settings, tmp_path: Path
+) -> None:
+    async with harness(settings, tmp_path, failures=2) as h:
+        title, body = seed("000")
+        serve(h.server, "/feed", rss([Item(title, h.server.url("/a/1"), "short")]), RSS)
+        serve(h.server, "/a/1", article_html(title, body))
+        (result,) = await h.poller.run_once()
+        seen = await h.seen()
+    assert result.new == 1
+    assert h.producer.attempts == 3  # two refusals, then the ack
+    assert seen == {h.server.url("/a/1")}
+
+
+async def test_stopping_during_a_broker_outage_leaves_the_article_unseen(
+    settings: Settings, tmp_path: Path
+) -> None:
+    async with harness(settings, tmp_path, failures=1000) as h:
+        title, body = seed("000")
+        serve(h.server, "/feed", rss([Item(title, h.server.url("/a/1"), "short")]), RSS)
+        serve(h.server, "/a/1", article_html(title, body))
+        stop = asyncio.Event()
+        running = asyncio.create_task(h.poller.run(stop))
+        for _ in range(200):
+            if h.producer.attempts >= 2:
+                break
+            await asyncio.sleep(0.05)
+        stop.set()
+        await asyncio.wait_for(running, 10)
+        seen = await h.seen()
+        source = await h.source()
+    assert h.producer.sent == []
+    assert seen == set()
+    assert source.leased_by is None
+    assert source.articles_found == 0
+
+
+async def test_a_document_that_is_no_feed_is_a_parse_error(
+    settings: Settings, tmp_path: Path
+) -> None:
+    async with harness(settings, tmp_path) as h:
+        serve(h.server, "/feed", "<html><body><p>We moved our feed.</p></body></html>")
+        (result,) = await h.poller.run_once()
+        source = await h.source()
+    assert result.error is not None
+    assert result.error.startswith("parse: ")
+    assert (source.last_status, source.error_count) == ("200", 1)
+
+
+async def test_a_source_failing_again_and_again_is_parked_until_it_recovers(
+    settings: Settings, tmp_path: Path
+) -> None:
+    parking = settings.model_copy(
+        update={"park_after_failures": 2, "parked_retry_interval": 86400.0}
+    )
+    async with harness(parking, tmp_path) as h:
+        healthy = {"now": False}
+
+        async def gone(request: Request) -> Response:
+            if healthy["now"]:
+                return Response(rss([]), media_type=RSS)
+            return PlainTextResponse("no such feed", status_code=404)
+
+        h.server.route("/feed", gone)
+        await h.poller.run_once()
+        assert (await h.source()).parked_until is None
+        await h.make_due()
+        await h.poller.run_once()
+        parked = await h.source()
+        healthy["now"] = True
+        await h.make_due()
+        await h.poller.run_once()
+        recovered = await h.source()
+    assert parked.last_polled_at is not None
+    assert parked.error_count == 2
+    assert parked.parked_until == parked.next_poll_at
+    assert round((parked.next_poll_at - parked.last_polled_at).total_seconds()) == 86400
+    assert (recovered.error_count, recovered.parked_until, recovered.last_error) == (0, None, None)
