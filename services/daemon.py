@@ -62,7 +62,7 @@ async def run(settings: Settings, roles: list[str], stop: asyncio.Event | None =
         install_signal_handlers(stop)
     ordered = [name for name in ROLES if name in roles]  # pipeline order: upstream first
     own_stops = {name: asyncio.Event() for name in ordered}
-    async with open_runtime(settings) as runtime:
+    async with open_runtime(settings, reads="process" in ordered) as runtime:
         log.info("daemon started roles=%s", ",".join(ordered))
         try:
             async with asyncio.TaskGroup() as group:

@@ -33,24 +33,28 @@ def make_bus(settings: Settings) -> Bus:
     return KafkaBus(settings) if settings.kafka_bootstrap else MemoryBus()
 
 
-def make_executor(settings: Settings) -> Executor | None:
-    """A process pool for CPU-bound reading, so the event loop (and Kafka heartbeats) never wait."""
+def make_executor(settings: Settings, *, reads: bool = True) -> Executor | None:
+    """A process pool for CPU-bound work (extraction, reading), so the event loop and Kafka
+    heartbeats never wait. Workers load the reader's data up front only if they will read."""
     processes = (
         settings.worker_processes if settings.worker_processes is not None else os.cpu_count()
     )
     if not processes:
         return None
     context = multiprocessing.get_context("forkserver")
-    return ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=warm_up)
+    return ProcessPoolExecutor(
+        max_workers=processes, mp_context=context, initializer=warm_up if reads else None
+    )
 
 
 @asynccontextmanager
-async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
+async def open_runtime(settings: Settings, *, reads: bool = True) -> AsyncIterator[Runtime]:
+    """Open the process's resources; ``reads`` says whether documents are read here."""
     async with AsyncExitStack() as stack:
         engine = await stack.enter_async_context(open_database(settings))
         bus = make_bus(settings)
         await bus.ensure_topics([settings.topic_raw, settings.topic_dlq, settings.topic_alerts])
-        executor = make_executor(settings)
+        executor = make_executor(settings, reads=reads)
         if executor is not None:
             stack.callback(executor.shutdown, wait=True, cancel_futures=True)
         log.info(
