@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import httpx
-from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ingest import leases, schedule
 from ingest.poll import Abandoned, Polling
 from services.bus import Producer
+from services.db import UNAVAILABLE
 from services.models import utcnow
 from services.settings import Settings
 
@@ -36,8 +36,6 @@ log = logging.getLogger(__name__)
 
 MAX_DATABASE_BACKOFF = 30.0
 IDLE_WAIT = 1.0  # seconds between looks for due sources when none are due
-# The database is unreachable or the connection broke: wait and try again.
-DATABASE_ERRORS = (OperationalError, InterfaceError, OSError, TimeoutError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +123,7 @@ class Poller:
             try:
                 taken = await self._take(free)
                 failures = 0
-            except DATABASE_ERRORS as exc:
+            except UNAVAILABLE as exc:
                 failures += 1
                 delay = min(MAX_DATABASE_BACKOFF, 0.5 * 2**failures) * random.uniform(0.5, 1.5)
                 log.warning("cannot lease sources retry_in=%.1fs error=%s", delay, exc)
@@ -171,7 +169,7 @@ class Poller:
                     now=self._clock(),
                     duration=self._settings.poll_lease,
                 )
-            except DATABASE_ERRORS as exc:
+            except UNAVAILABLE as exc:
                 log.warning("cannot renew leases holder=%s error=%s", self.holder, exc)
 
     async def _drain(self) -> None:
@@ -200,7 +198,7 @@ class Poller:
     async def _give_back(self, ids: list[int]) -> None:
         try:
             await leases.abandon(self._engine, self.holder, ids)
-        except DATABASE_ERRORS as exc:
+        except UNAVAILABLE as exc:
             log.warning("cannot give back leases (they expire) ids=%s error=%s", ids, exc)
 
     # ---- one poll ---------------------------------------------------------------------
@@ -214,7 +212,7 @@ class Poller:
             return None
         try:
             await self._ledger.record(outcome.record)
-        except DATABASE_ERRORS as exc:
+        except UNAVAILABLE as exc:
             log.warning(
                 "cannot record poll (the lease expires and it is polled again) "
                 "source_id=%d url=%s error=%s",

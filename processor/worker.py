@@ -14,21 +14,18 @@ import random
 from concurrent.futures import Executor
 from datetime import timedelta
 
-from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ingest.messages import RawArticle
 from processor import store
 from processor.analyze import Analysis, analyze
 from services.bus import Bus, Consumer, Producer, Record
-from services.db import sessionmaker
+from services.db import UNAVAILABLE, sessionmaker
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 30.0
-# The database is unreachable or the connection broke: retry, commit nothing.
-RETRYABLE = (OperationalError, InterfaceError, OSError, TimeoutError)
 
 
 class Worker:
@@ -82,7 +79,7 @@ class Worker:
             try:
                 await self._handle(record, producer)
                 return True
-            except RETRYABLE as exc:
+            except UNAVAILABLE as exc:
                 log.warning(
                     "database unavailable topic=%s partition=%d offset=%d retry_in=%.1fs error=%s",
                     record.topic,
@@ -107,7 +104,7 @@ class Worker:
             analysis = await self._read(raw)
             async with self._sessions.begin() as session:
                 stored = await store.save(session, raw, analysis, self._policy)
-        except RETRYABLE:
+        except UNAVAILABLE:
             raise
         except Exception as exc:  # noqa: BLE001 - one policy: what cannot be processed is dead-lettered
             await self._dead_letter(record, producer, exc)

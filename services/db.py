@@ -18,7 +18,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, event
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from services.errors import ConfigError, DatabaseError
@@ -27,6 +27,8 @@ from services.settings import Settings
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+# The database is unreachable or the connection broke: callers wait and try again.
+UNAVAILABLE = (OperationalError, InterfaceError, OSError, TimeoutError)
 
 
 def alembic_config(url: str | None = None) -> Config:
