@@ -76,7 +76,11 @@ class Article(Base):
     source: Mapped[str] = mapped_column(String(256), default="")
     # The text was longer than the reader reads; the reading covers only its start.
     truncated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Latency: when the outlet published it, when it was fetched, stored, and first alerted.
     published_at: Mapped[datetime | None]
+    fetched_at: Mapped[datetime | None]
+    processed_at: Mapped[datetime | None]
+    alerted_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
@@ -142,8 +146,12 @@ class Alert(Base):
     first_article_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("articles.id"))
     article_count: Mapped[int] = mapped_column(Integer, default=1)
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Independent outlets that reported it: articles and republished copies (sightings).
+    outlets: Mapped[list[str]] = mapped_column(JSON, default=list)
+    sighting_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -156,10 +164,26 @@ class AlertArticle(Base):
     article_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("articles.id"), primary_key=True)
     opened: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(16))  # the alert's status once this article counted
+    outlet: Mapped[str] = mapped_column(String(256), default="", server_default="")
     language: Mapped[str | None] = mapped_column(String(16))
     confidence: Mapped[float] = mapped_column(Float)
     evidence: Mapped[str] = mapped_column(Text)
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AlertEvent(Base):
+    """Every change of an alert (``alert.created``, ``alert.updated`` with what changed),
+    written in the transaction that made it: the outbox for the alerts topic and webhooks."""
+
+    __tablename__ = "alert_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("alerts.id"), index=True)
+    type: Mapped[str] = mapped_column(String(32))
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    alert: Mapped[dict[str, Any]] = mapped_column(JSON)  # the alert as it stood after the change
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class DeadLetter(Base):
