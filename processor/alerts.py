@@ -1,28 +1,57 @@
-"""Alert rules: which events raise alerts, and how sure an alert is. Pure functions."""
+"""Alert rules: which events raise alerts, how corroborated an alert is, what changed.
+
+Pure functions. An alert is one (place, kind) story within a time window.
+Status grows with independent corroboration:
+
+    reported      one outlet in one language
+    corroborated  two or more independent outlets, or two or more languages
+    confirmed     three or more outlets in two or more languages
+    disputed      a later denial for the same place; stays until confirmed
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
 
 from processor.events import Event
 
 STATUSES = ("reported", "corroborated", "confirmed", "disputed")
+DISPUTABLE_KINDS = frozenset({"withdrawal", "withdrawal_planned"})
+DISPUTING_KIND = "denial"
+# What an alert.updated event reports as changed, and what a snapshot carries.
+TRACKED = ("status", "confidence", "article_count", "sighting_count", "outlets", "languages")
 
 
 def alertable(event: Event, kinds: Collection[str], min_confidence: float) -> bool:
     return event.kind in kinds and event.confidence >= min_confidence
 
 
-def status(article_count: int, language_count: int) -> str:
-    """reported: one article; corroborated: two or more; confirmed: 3+ in 2+ languages."""
-    if article_count >= 3 and language_count >= 2:
+def status(outlets: int, languages: int, disputed: bool = False) -> str:
+    if outlets >= 3 and languages >= 2:
         return "confirmed"
-    if article_count >= 2:
+    if disputed:
+        return "disputed"
+    if outlets >= 2 or languages >= 2:
         return "corroborated"
     return "reported"
+
+
+def outlet(source: str, url: str | None) -> str:
+    """Who published it: the source's name, else the URL's host; one outlet, one voice."""
+    if source:
+        return source
+    host = urlsplit(url).hostname if url else None
+    return (host or "unknown").removeprefix("www.")
 
 
 def window_start(observed_at: datetime, window: timedelta) -> datetime:
     """An alert still open for an article observed at ``observed_at`` was last seen after this."""
     return observed_at - window
+
+
+def changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """Tracked fields that differ, as {field: [before, after]}."""
+    return {f: [before.get(f), after[f]] for f in TRACKED if before.get(f) != after[f]}

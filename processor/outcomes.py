@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.models import Alert, AlertArticle, Article, DeadLetter, Event, Mention, Sighting
@@ -80,3 +80,40 @@ async def describe(session: AsyncSession, message_id: str) -> dict[str, Any]:
         **await _article(session, sighting.article_id),
         "alerts": [] if duplicate else await _alerts(session, sighting.article_id),
     }
+
+
+async def place_statuses(session: AsyncSession) -> list[dict[str, Any]]:
+    """Each place's latest story: its newest alert, how corroborated, since when."""
+    newest = (
+        select(Alert.place, func.max(Alert.last_seen_at).label("last_seen_at"))
+        .group_by(Alert.place)
+        .subquery()
+    )
+    alerts = await session.scalars(
+        select(Alert)
+        .join(
+            newest,
+            (Alert.place == newest.c.place) & (Alert.last_seen_at == newest.c.last_seen_at),
+        )
+        .order_by(Alert.last_seen_at.desc())
+    )
+    seen: set[str] = set()
+    statuses = []
+    for alert in alerts:
+        if alert.place in seen:
+            continue
+        seen.add(alert.place)
+        statuses.append(
+            {
+                "place": alert.place,
+                "kind": alert.kind,
+                "status": alert.status,
+                "alert_id": str(alert.id),
+                "outlets": len(alert.outlets),
+                "languages": list(alert.languages),
+                "articles": alert.article_count,
+                "since": alert.first_seen_at.isoformat(),
+                "last_seen_at": alert.last_seen_at.isoformat(),
+            }
+        )
+    return statuses

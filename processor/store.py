@@ -8,47 +8,31 @@ place and kind) make a redelivered message a no-op.
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import or_, select, text
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ingest.messages import RawArticle
+from processor import alerting
 from processor import alerts as rules
+from processor.alerting import AlertChange, AlertPolicy
 from processor.analyze import Analysis
 from processor.dedup import canonical_url
-from processor.events import Event
-from services.models import Alert, AlertArticle, Article, DeadLetter, Mention, Sighting
+from services.models import Article, DeadLetter, Mention, Sighting
 from services.models import Event as EventRow
-
-
-@dataclass(frozen=True, slots=True)
-class AlertPolicy:
-    kinds: frozenset[str]
-    min_confidence: float
-    window: timedelta
-
-
-@dataclass(frozen=True, slots=True)
-class AlertChange:
-    alert_id: uuid.UUID
-    place: str
-    kind: str
-    status: str
-    new: bool
 
 
 @dataclass(frozen=True, slots=True)
 class Stored:
     article_id: uuid.UUID
     duplicate: bool
-    alerts: tuple[AlertChange, ...]
+    alerts: tuple[AlertChange, ...]  # alerts this document opened or changed
 
 
 def _insert(session: AsyncSession, model: Any) -> Any:
@@ -81,76 +65,6 @@ async def _existing(
     return row.id, "url" if url and row.canonical_url == url else "content"
 
 
-async def _lock(session: AsyncSession, place: str, kind: str) -> None:
-    """Serialize alert upserts for one (place, kind) across workers (PostgreSQL)."""
-    if session.get_bind().dialect.name == "postgresql":
-        key = int.from_bytes(
-            hashlib.sha256(f"{place}:{kind}".encode()).digest()[:8], "big", signed=True
-        )
-        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
-
-
-async def _raise_alert(
-    session: AsyncSession,
-    event: Event,
-    article_id: uuid.UUID,
-    language: str | None,
-    observed_at: datetime,
-    policy: AlertPolicy,
-) -> AlertChange:
-    await _lock(session, event.place, event.kind)
-    alert = await session.scalar(
-        select(Alert)
-        .where(
-            Alert.place == event.place,
-            Alert.kind == event.kind,
-            Alert.last_seen_at >= rules.window_start(observed_at, policy.window),
-        )
-        .order_by(Alert.last_seen_at.desc())
-        .limit(1)
-        .with_for_update()
-    )
-    now = datetime.now(UTC)
-    opened = alert is None
-    if alert is None:
-        alert = Alert(
-            id=uuid.uuid4(),
-            place=event.place,
-            kind=event.kind,
-            status=rules.status(1, 1),
-            confidence=event.confidence,
-            first_article_id=article_id,
-            article_count=1,
-            languages=[language] if language else [],
-            opened_at=now,
-            updated_at=now,
-            last_seen_at=observed_at,
-        )
-        session.add(alert)
-    else:
-        languages = sorted({*alert.languages, *([language] if language else [])})
-        alert.article_count += 1
-        alert.languages = languages
-        alert.confidence = max(alert.confidence, event.confidence)
-        alert.status = rules.status(alert.article_count, len(languages))
-        alert.updated_at = now
-        alert.last_seen_at = max(alert.last_seen_at, observed_at)
-    await session.flush()
-    session.add(
-        AlertArticle(
-            alert_id=alert.id,
-            article_id=article_id,
-            opened=opened,
-            status=alert.status,
-            language=language,
-            confidence=event.confidence,
-            evidence=event.evidence,
-            added_at=now,
-        )
-    )
-    return AlertChange(alert.id, alert.place, alert.kind, alert.status, opened)
-
-
 async def _sighting(
     session: AsyncSession, raw: RawArticle, article_id: uuid.UUID, match: str, url: str | None
 ) -> None:
@@ -175,6 +89,8 @@ async def save(
     if await session.scalar(select(Sighting.id).where(Sighting.message_id == raw.message_id)):
         return None
     url = canonical_url(raw.url)
+    outlet = rules.outlet(raw.source, raw.url)
+    now = datetime.now(UTC)
     existing = await _existing(session, url, analysis.content_hash)
     if existing is None:
         article_id = await session.scalar(
@@ -190,7 +106,9 @@ async def save(
                 languages=list(analysis.languages),
                 source=raw.source,
                 published_at=parse_time(raw.published_at),
-                created_at=datetime.now(UTC),
+                fetched_at=parse_time(raw.received_at),
+                processed_at=now,
+                created_at=now,
             )
             .on_conflict_do_nothing()
             .returning(Article.id)
@@ -200,15 +118,28 @@ async def save(
     if existing is not None:
         duplicate_of, match = existing
         await _sighting(session, raw, duplicate_of, match, url)
-        return Stored(duplicate_of, True, ())
+        corroborated = await alerting.corroborate_by_sighting(session, duplicate_of, outlet)
+        return Stored(duplicate_of, True, tuple(corroborated))
     assert article_id is not None
     await _store_reading(session, article_id, analysis)
-    observed_at = parse_time(raw.published_at) or parse_time(raw.received_at) or datetime.now(UTC)
+    report = alerting.Report(
+        article_id=article_id,
+        outlet=outlet,
+        language=analysis.language,
+        observed_at=parse_time(raw.published_at) or parse_time(raw.received_at) or now,
+    )
     changes = [
-        await _raise_alert(session, event, article_id, analysis.language, observed_at, policy)
+        await alerting.raise_alert(session, event, report, policy)
         for event in analysis.events
         if rules.alertable(event, policy.kinds, policy.min_confidence)
     ]
+    for event in analysis.events:
+        if event.kind == rules.DISPUTING_KIND:
+            changes += await alerting.dispute(session, event.place, report, policy)
+    if changes:
+        await session.execute(
+            update(Article).where(Article.id == article_id).values(alerted_at=datetime.now(UTC))
+        )
     await _sighting(session, raw, article_id, "new", url)
     return Stored(article_id, False, tuple(changes))
 

@@ -17,7 +17,8 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ingest.messages import RawArticle
-from processor import store
+from processor import outbox, store
+from processor.alerting import AlertPolicy
 from processor.analyze import Analysis, analyze
 from services.bus import Bus, Consumer, Producer, Record
 from services.db import UNAVAILABLE, sessionmaker
@@ -36,7 +37,7 @@ class Worker:
         self._bus = bus
         self._sessions = sessionmaker(engine)
         self._executor = executor
-        self._policy = store.AlertPolicy(
+        self._policy = AlertPolicy(
             kinds=frozenset(settings.alert_kinds),
             min_confidence=settings.alert_min_confidence,
             window=timedelta(hours=settings.alert_window_hours),
@@ -52,6 +53,7 @@ class Worker:
                 records = await consumer.poll(timeout=0.5)
                 if records:
                     await self._batch(records, consumer, producer, stop)
+                await self._publish_alert_events(producer)
             if not self._bus.durable:  # nothing keeps these messages past this process
                 while records := await consumer.poll(timeout=0.1):
                     await self._batch(records, consumer, producer, asyncio.Event())
@@ -71,6 +73,14 @@ class Worker:
             Exception
         ):  # a rebalance took the partition: the new owner redoes these, idempotently
             log.warning("offset commit failed; records will be redelivered", exc_info=True)
+
+    async def _publish_alert_events(self, producer: Producer) -> None:
+        """Relay the outbox; a failure is retried on the next round, nothing is lost."""
+        try:
+            while await outbox.relay(self._sessions, producer, self._settings.topic_alerts):
+                pass
+        except Exception as exc:  # noqa: BLE001 - the outbox keeps them; log and go on
+            log.warning("alert events not published yet error=%s", exc)
 
     async def _with_retry(self, record: Record, producer: Producer, stop: asyncio.Event) -> bool:
         """Handle one record, retrying database failures; False if stopped before it was stored."""

@@ -72,6 +72,10 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument(
         "--json", action="store_true", help="one JSON object per document and a summary object"
     )
+    places = commands.add_parser(
+        "places", help="each place's latest story: kind, status, outlets, languages, since when"
+    )
+    places.add_argument("--json", action="store_true", help="one JSON object per place")
     evaluate = commands.add_parser(
         "evaluate",
         help="replay a labelled directory in isolation and print the reading's accuracy",
@@ -129,6 +133,25 @@ async def _replay(settings: Settings, directory: Path, as_json: bool) -> int:
     return 0
 
 
+async def _places(settings: Settings, as_json: bool) -> int:
+    from processor.outcomes import place_statuses
+    from services.db import open_database, sessionmaker
+
+    async with open_database(settings) as engine, sessionmaker(engine)() as session:
+        statuses = await place_statuses(session)
+    for entry in statuses:
+        if as_json:
+            print(json.dumps(entry, ensure_ascii=False))  # noqa: T201
+        else:
+            print(  # noqa: T201
+                f"{entry['place']}: {entry['kind']} {entry['status']}, {entry['outlets']} "
+                f"outlets, {len(entry['languages'])} languages, since {entry['since'][:16]}"
+            )
+    if not statuses:
+        print("no alerts yet")  # noqa: T201
+    return 0
+
+
 async def _evaluate(settings: Settings, directory: Path, labels: Path, as_json: bool) -> int:
     from services.evaluation import render, run
 
@@ -150,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(_migrate(settings))
         elif args.command == "sources":
             return asyncio.run(show_sources(settings, args.json))
+        elif args.command == "places":
+            return asyncio.run(_places(settings, args.json))
         elif args.command == "evaluate":
             return asyncio.run(_evaluate(settings, args.directory, args.labels, args.json))
         elif args.command == "replay":
