@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import statistics
+from collections import Counter, defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -117,3 +120,41 @@ async def place_statuses(session: AsyncSession) -> list[dict[str, Any]]:
             }
         )
     return statuses
+
+
+@dataclass(frozen=True, slots=True)
+class Latency:
+    """How long an outlet's alerted articles took to alert, in seconds (medians)."""
+
+    alerted: int
+    publication_to_alert: float | None
+    fetch_to_alert: float | None
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 1) if values else None
+
+
+async def latency_by_source(session: AsyncSession, recent: int = 1000) -> dict[str, Latency]:
+    """Per source, over its most recent alerted articles: publication→alert, fetch→alert."""
+    rows = await session.execute(
+        select(Article.source, Article.published_at, Article.fetched_at, Article.alerted_at)
+        .where(Article.alerted_at.is_not(None))
+        .order_by(Article.alerted_at.desc())
+        .limit(recent * 50)
+    )
+    published: dict[str, list[float]] = defaultdict(list)
+    fetched: dict[str, list[float]] = defaultdict(list)
+    counts: Counter[str] = Counter()
+    for source, published_at, fetched_at, alerted_at in rows:
+        if alerted_at is None or counts[source] >= recent:
+            continue
+        counts[source] += 1
+        if published_at:
+            published[source].append((alerted_at - published_at).total_seconds())
+        if fetched_at:
+            fetched[source].append((alerted_at - fetched_at).total_seconds())
+    return {
+        source: Latency(count, _median(published[source]), _median(fetched[source]))
+        for source, count in counts.items()
+    }

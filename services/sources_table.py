@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from processor.outcomes import Latency, latency_by_source
 from services.db import open_database, sessionmaker
 from services.models import Source
 from services.settings import Settings
@@ -26,7 +27,11 @@ def _when(moment: datetime | None, now: datetime) -> str:
     return f"in {amount}" if seconds > 0 else f"{amount} ago"
 
 
-def _source_row(source: Source, now: datetime) -> dict[str, str]:
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}s"
+
+
+def _source_row(source: Source, now: datetime, lag: Latency | None) -> dict[str, str]:
     next_poll = "-" if not source.enabled else _when(source.next_poll_at, now)
     if source.enabled and source.parked_until is not None:
         next_poll = f"parked, {next_poll}"
@@ -41,11 +46,12 @@ def _source_row(source: Source, now: datetime) -> dict[str, str]:
         "ERRORS": str(source.error_count),
         "LAST ERROR": error[:57] + "..." if len(error) > 60 else error or "-",
         "ARTICLES": str(source.articles_found),
+        "FETCH→ALERT": _seconds(lag.fetch_to_alert if lag else None),
     }
 
 
-def _print_sources(sources: list[Source], now: datetime) -> None:
-    rows = [_source_row(source, now) for source in sources]
+def _print_sources(sources: list[Source], now: datetime, lags: dict[str, Latency]) -> None:
+    rows = [_source_row(source, now, lags.get(source.name)) for source in sources]
     if not rows:
         print("no sources")  # noqa: T201
         return
@@ -55,7 +61,7 @@ def _print_sources(sources: list[Source], now: datetime) -> None:
         print("  ".join(row[c].ljust(widths[c]) for c in columns).rstrip())  # noqa: T201
 
 
-def _source_json(source: Source) -> dict[str, object]:
+def _source_json(source: Source, lag: Latency | None) -> dict[str, object]:
     def iso(moment: datetime | None) -> str | None:
         return moment.isoformat() if moment else None
 
@@ -74,6 +80,9 @@ def _source_json(source: Source) -> dict[str, object]:
         "last_error": source.last_error,
         "parked_until": iso(source.parked_until),
         "articles_found": source.articles_found,
+        "alerted_articles": lag.alerted if lag else 0,
+        "publication_to_alert_p50_s": lag.publication_to_alert if lag else None,
+        "fetch_to_alert_p50_s": lag.fetch_to_alert if lag else None,
     }
 
 
@@ -85,9 +94,11 @@ async def show_sources(settings: Settings, as_json: bool) -> int:
         await load_sources(engine, sources_path(settings.sources))
         async with sessionmaker(engine)() as session:
             found = list(await session.scalars(select(Source).order_by(Source.name, Source.id)))
+            lags = await latency_by_source(session)
     if as_json:
         for source in found:
-            print(json.dumps(_source_json(source), ensure_ascii=False))  # noqa: T201
+            line = _source_json(source, lags.get(source.name))
+            print(json.dumps(line, ensure_ascii=False))  # noqa: T201
     else:
-        _print_sources(found, datetime.now(UTC))
+        _print_sources(found, datetime.now(UTC), lags)
     return 0

@@ -201,7 +201,7 @@ def test_the_sources_command_loads_the_file_and_prints_a_table(
     header, *rows = capsys.readouterr().out.splitlines()
     assert header.split() == [
         "NAME", "KIND", "ENABLED", "LAST", "POLL", "NEXT", "POLL", "STATUS", "ERRORS", "LAST",
-        "ERROR", "ARTICLES",
+        "ERROR", "ARTICLES", "FETCH→ALERT",
     ]  # fmt: skip
     assert rows[0].split()[:5] == ["Enab", "Baladi", "feed", "yes", "never"]
     assert rows[1].split()[:4] == ["Listing", "page", "yes", "never"]
