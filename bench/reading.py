@@ -1,7 +1,9 @@
 """How fast one process reads documents: normalize, language, places, cues, events.
 
 Each of the five seed articles is cut or repeated to exactly 5,000 characters
-and read many times on one core. Run from the repo root after `make install`:
+and read many times on one core: tagging alone (normalize, language, mentions,
+events) and the whole reading (with the content hash and the near-duplicate
+fingerprint). Run from the repo root after `make install`:
 .venv/bin/python bench/reading.py [ROUNDS]. Progress goes to stderr; the last
 line on stdout is one JSON object of figures.
 """
@@ -40,12 +42,15 @@ def main() -> None:
     for title, text in documents:
         analyze(title, text)
     warm = time.perf_counter() - started
-    latencies = []
+    latencies, tagging = [], []
     for round_ in range(rounds):
         for title, text in documents:
             t0 = time.perf_counter()
             analyze(title, text)
-            latencies.append(time.perf_counter() - t0)
+            t1 = time.perf_counter()
+            analyze(title, text, fingerprinted=False)
+            tagging.append(time.perf_counter() - t1)
+            latencies.append(t1 - t0)
         if round_ % 20 == 0:
             print(f"round {round_ + 1}/{rounds}", file=sys.stderr)
     total = sum(latencies)
@@ -58,6 +63,8 @@ def main() -> None:
                 "documents": len(latencies),
                 "docs_per_s": round(len(latencies) / total, 1),
                 "chars_per_s": round(LENGTH * len(latencies) / total),
+                "tagging_ms_p50": round(statistics.median(tagging) * 1000, 2),
+                "tagging_ms_p95": round(statistics.quantiles(tagging, n=20)[18] * 1000, 2),
                 "latency_ms_p50": round(statistics.median(latencies) * 1000, 2),
                 "latency_ms_p95": round(quantiles[18] * 1000, 2),
                 "warm_up_s": round(warm, 2),

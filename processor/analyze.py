@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from processor import dedup
 from processor.cues import lexicon
 from processor.events import Event, classify
+from processor.fingerprint import Fingerprint, fingerprint
 from processor.gazetteer import gazetteer
 from processor.language import detect
 from processor.mentions import Mention, find_cues, find_places, words
@@ -34,6 +35,8 @@ class Analysis:
     languages: tuple[str, ...]
     mentions: tuple[Mention, ...]
     events: tuple[Event, ...]
+    # For near-duplicate lookups; None when the text is too short to be a near-duplicate.
+    fingerprint: Fingerprint | None = None
 
     @property
     def places(self) -> list[str]:
@@ -41,11 +44,12 @@ class Analysis:
         return list(dict.fromkeys(m.place for m in self.mentions))
 
 
-def analyze(title: str, text: str) -> Analysis:
+def analyze(title: str, text: str, *, fingerprinted: bool = True) -> Analysis:
     """Read one document. The title is read as the first sentence of the text.
 
     Only the first ``MAX_READ_CHARS`` characters are read (and hashed); longer
-    documents say so in ``truncated``.
+    documents say so in ``truncated``. ``fingerprinted=False`` skips the
+    near-duplicate fingerprint (to time the tagging alone).
     """
     truncated = len(text) > MAX_READ_CHARS
     text = text[:MAX_READ_CHARS]
@@ -59,6 +63,7 @@ def analyze(title: str, text: str) -> Analysis:
     cues = find_cues(doc, full, lexicon(), tokens)
     events = classify(doc, full, sentences(doc.text), mentions, cues, places)
     report = detect(full)
+    shingled = fingerprint(body) if fingerprinted else None
     return Analysis(
         text=full,
         content_hash=dedup.normalized_content_hash(body),
@@ -67,6 +72,7 @@ def analyze(title: str, text: str) -> Analysis:
         languages=report.languages,
         mentions=tuple(mentions),
         events=tuple(events),
+        fingerprint=shingled if shingled and shingled.bands else None,
     )
 
 

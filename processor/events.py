@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from processor.gazetteer import Gazetteer
 from processor.mentions import Cue, Mention
@@ -77,15 +77,20 @@ class _Sentence:
     cues: tuple[Cue, ...]
     word_starts: tuple[int, ...]
     text: str
+    by_concept: dict[str, list[Cue]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for cue in self.cues:
+            self.by_concept.setdefault(cue.concept, []).append(cue)
 
     def word(self, position: int) -> int:
         return bisect_right(self.word_starts, position) - 1
 
     def of(self, concept: str) -> list[Cue]:
-        return [c for c in self.cues if c.concept == concept]
+        return self.by_concept.get(concept, [])
 
     def has(self, concept: str) -> bool:
-        return any(c.concept == concept for c in self.cues)
+        return concept in self.by_concept
 
     def clause(self, position: int) -> tuple[int, int]:
         """The span between the contrast words ("but", "while" …) around ``position``."""

@@ -118,7 +118,7 @@ class _Letters:
         return sum(self.counts.values())
 
     def among(self, letters: frozenset[str]) -> int:
-        return sum(n for c, n in self.counts.items() if c in letters)
+        return sum(self.counts.get(c, 0) for c in letters)
 
 
 def _script_name(char: str, rules: _Rules) -> str | None:

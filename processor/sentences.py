@@ -12,12 +12,16 @@ _ABBREVIATION = re.compile(
 )
 
 
+LOOKBEHIND = 12  # characters before a period that can hold an abbreviation ("U.S", "Capt")
+
+
 def sentences(text: str) -> list[tuple[int, int]]:
     """Half-open spans of the sentences in ``text``, trimmed of surrounding space."""
     spans = []
     start = 0
     for match in _END.finditer(text):
-        if match.group()[0] == "." and _ABBREVIATION.search(text[start : match.start()]):
+        before = text[max(start, match.start() - LOOKBEHIND) : match.start()]
+        if match.group()[0] == "." and _ABBREVIATION.search(before):
             continue
         spans.append((start, match.end()))
         start = match.end()

@@ -13,17 +13,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ingest.messages import RawArticle
-from processor import alerting
+from processor import alerting, nearby
 from processor import alerts as rules
 from processor.alerting import AlertChange, AlertPolicy
 from processor.analyze import Analysis
 from processor.dedup import canonical_url
+from processor.fingerprint import Fingerprint
 from services.models import Article, DeadLetter, Mention, Sighting
 from services.models import Event as EventRow
 
@@ -65,6 +66,14 @@ async def _existing(
     return row.id, "url" if url and row.canonical_url == url else "content"
 
 
+async def _lock_bands(session: AsyncSession, fingerprint: Fingerprint) -> None:
+    """Serialize workers storing stories that share a band (PostgreSQL), so two copies of
+    one story arriving at once become an article and a sighting, not two articles."""
+    if session.get_bind().dialect.name == "postgresql":
+        for band in sorted(fingerprint.bands):  # one order everywhere: no deadlocks
+            await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": band})
+
+
 async def _sighting(
     session: AsyncSession, raw: RawArticle, article_id: uuid.UUID, match: str, url: str | None
 ) -> None:
@@ -92,6 +101,10 @@ async def save(
     outlet = rules.outlet(raw.source, raw.url)
     now = datetime.now(UTC)
     existing = await _existing(session, url, analysis.content_hash)
+    if existing is None and analysis.fingerprint is not None:
+        await _lock_bands(session, analysis.fingerprint)
+        near = await nearby.find_near_duplicate(session, analysis.fingerprint)
+        existing = None if near is None else (near, "near")
     if existing is None:
         article_id = await session.scalar(
             _insert(session, Article)
@@ -122,6 +135,8 @@ async def save(
         return Stored(duplicate_of, True, tuple(corroborated))
     assert article_id is not None
     await _store_reading(session, article_id, analysis)
+    if analysis.fingerprint is not None:
+        await nearby.remember(session, article_id, analysis.fingerprint)
     report = alerting.Report(
         article_id=article_id,
         outlet=outlet,

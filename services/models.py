@@ -8,12 +8,14 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -95,7 +97,7 @@ class Sighting(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     message_id: Mapped[str] = mapped_column(String(64), unique=True)
     article_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("articles.id"), index=True)
-    match: Mapped[str] = mapped_column(String(16))  # new | url | content
+    match: Mapped[str] = mapped_column(String(16))  # new | url | content | near
     url: Mapped[str | None] = mapped_column(String(2048))
     source: Mapped[str] = mapped_column(String(256), default="")
     seen_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -242,3 +244,22 @@ class SeenUrl(Base):
     url: Mapped[str] = mapped_column(String(2048), primary_key=True)
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ArticleBand(Base):
+    """One LSH band key of an article's fingerprint (processor/fingerprint.py): articles
+    sharing a key are near-duplicate candidates. The primary key is the lookup index."""
+
+    __tablename__ = "article_bands"
+
+    band: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    article_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("articles.id"), primary_key=True)
+
+
+class ArticleFingerprint(Base):
+    """An article's MinHash signature, compared with a new document's to confirm a candidate."""
+
+    __tablename__ = "article_fingerprints"
+
+    article_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("articles.id"), primary_key=True)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)

@@ -11,11 +11,11 @@ from processor.events import Event
 
 
 @pytest.mark.parametrize(
-    ("articles", "languages", "expected"),
+    ("outlets", "languages", "expected"),
     [
         (0, 0, "reported"),
         (1, 1, "reported"),
-        (1, 2, "reported"),
+        (1, 2, "corroborated"),  # one outlet publishing in two languages is two reports
         (2, 1, "corroborated"),
         (2, 2, "corroborated"),
         (3, 1, "corroborated"),
@@ -24,8 +24,13 @@ from processor.events import Event
         (4, 3, "confirmed"),
     ],
 )
-def test_status_thresholds(articles: int, languages: int, expected: str) -> None:
-    assert status(articles, languages) == expected
+def test_status_thresholds(outlets: int, languages: int, expected: str) -> None:
+    assert status(outlets, languages) == expected
+
+
+def test_disputed_holds_until_confirmed() -> None:
+    assert status(2, 1, disputed=True) == "disputed"
+    assert status(3, 2, disputed=True) == "confirmed"
 
 
 def test_status_is_always_a_known_status() -> None:

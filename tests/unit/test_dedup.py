@@ -100,3 +100,131 @@ def test_canonical_url_is_the_same_for_equivalent_urls() -> None:
 )
 def test_canonical_url_is_none_for_empty_or_non_http_urls(url: str | None) -> None:
     assert canonical_url(url) is None
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "https://example.com/news/qasrak-base/amp",
+        "https://example.com/news/qasrak-base/amp/",
+        "https://example.com/amp/news/qasrak-base",
+        "https://example.com/news/amp/qasrak-base",
+        "https://example.com/news/qasrak-base?amp=1",
+        "https://example.com/news/qasrak-base?amp=true",
+        "https://example.com/news/qasrak-base?outputType=amp",
+        "https://example.com/news/qasrak-base.amp",
+        "https://amp.example.com/news/qasrak-base",
+    ],
+)
+def test_canonical_url_folds_amp_editions_into_the_page(variant: str) -> None:
+    assert canonical_url(variant) == "https://example.com/news/qasrak-base"
+
+
+def test_canonical_url_drops_an_amp_extension_before_the_real_one() -> None:
+    assert (
+        canonical_url("https://example.com/a/index.amp.html") == "https://example.com/a/index.html"
+    )
+
+
+def test_canonical_url_keeps_other_parameters_next_to_amp_ones() -> None:
+    # "?amp=1" first: courlan reads "&amp" elsewhere as an HTML-escaped "&", as feeds write it.
+    url = "https://example.com/story?amp=1&id=7&outputType=amp"
+    assert canonical_url(url) == "https://example.com/story?id=7"
+
+
+def test_canonical_url_keeps_output_types_other_than_amp() -> None:
+    url = "https://example.com/story?outputType=print"
+    assert canonical_url(url) == "https://example.com/story?outputType=print"
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "https://m.example.com/news/1",
+        "https://mobile.example.com/news/1",
+        "https://www.example.com/news/1",
+        "https://www.m.example.com/news/1",
+        "https://WWW.Example.com/news/1",
+    ],
+)
+def test_canonical_url_folds_mobile_and_www_hosts_into_the_bare_domain(variant: str) -> None:
+    assert canonical_url(variant) == "https://example.com/news/1"
+
+
+def test_canonical_url_strips_edition_labels_before_a_multi_label_suffix() -> None:
+    assert canonical_url("https://m.bbc.co.uk/news/1") == "https://bbc.co.uk/news/1"
+    assert canonical_url("https://www.bbc.co.uk/news/1") == "https://bbc.co.uk/news/1"
+
+
+@pytest.mark.parametrize(
+    "url", ["https://m.com/a", "https://m.co.uk/a", "https://news.example.com/a"]
+)
+def test_canonical_url_keeps_a_host_whose_first_label_is_its_name(url: str) -> None:
+    assert canonical_url(url) == url
+
+
+def test_canonical_url_keeps_ip_addresses_and_local_names() -> None:
+    assert canonical_url("http://127.0.0.1:8080/a/") == "http://127.0.0.1:8080/a"
+    assert canonical_url("http://localhost/a") == "http://localhost/a"
+    assert canonical_url("http://[::1]:8080/a") == "http://[::1]:8080/a"
+
+
+def test_canonical_url_removes_the_trailing_slash_but_not_the_root() -> None:
+    assert canonical_url("https://example.com/news/1/") == "https://example.com/news/1"
+    assert canonical_url("https://example.com/news/1//") == "https://example.com/news/1"
+    assert canonical_url("https://example.com/") == "https://example.com/"
+    assert canonical_url("https://example.com/?id=3") == "https://example.com/?id=3"
+
+
+def test_canonical_url_decodes_unreserved_escapes_and_uppercases_the_rest() -> None:
+    assert canonical_url("https://example.com/%7Euser/a%2db") == "https://example.com/~user/a-b"
+    assert canonical_url("https://example.com/a%2fb") == "https://example.com/a%2Fb"
+    assert canonical_url("https://example.com/%d0%bf") == "https://example.com/%D0%BF"
+    assert canonical_url("https://example.com/п") == "https://example.com/%D0%BF"
+
+
+def test_canonical_url_normalizes_escapes_in_the_query() -> None:
+    first = canonical_url("https://example.com/a?q=%41%2f")
+    assert first == canonical_url("https://example.com/a?q=A%2F") == "https://example.com/a?q=A%2F"
+
+
+def test_canonical_url_sorts_the_query_by_name() -> None:
+    assert canonical_url("https://example.com/a?b=2&a=1") == "https://example.com/a?a=1&b=2"
+
+
+def test_canonical_url_rejects_an_invalid_port() -> None:
+    assert canonical_url("https://example.com:port/a") is None
+
+
+def test_canonical_url_is_the_same_for_every_edition_of_one_page() -> None:
+    editions = [
+        "https://www.example.com/world/2026/02/23/qasrak/",
+        "https://m.example.com/world/2026/02/23/qasrak/amp?utm_source=tg#top",
+        "https://amp.example.com/world/2026/02/23/qasrak.amp",
+        "HTTPS://Example.com:443/world/2026/02/23/%71asrak?amp=1",
+    ]
+    assert {canonical_url(url) for url in editions} == {
+        "https://example.com/world/2026/02/23/qasrak"
+    }
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("https://example.com/news/1", "https://example.com/news/2"),
+        ("https://example.com/news/1", "https://example.com/news/1/comments"),
+        ("https://example.com/a/b", "https://example.com/b/a"),
+        ("https://example.com/article?id=1", "https://example.com/article?id=2"),
+        ("https://example.com/article?id=1", "https://example.com/article"),
+        ("https://example.com/article?id=1&page=2", "https://example.com/article?id=1"),
+        ("https://example.com/News/1", "https://example.com/news/1"),
+        ("https://example.com/a%2Fb", "https://example.com/a/b"),
+        ("https://example.com/ampere", "https://example.com/"),
+        ("https://example.com/news/champ", "https://example.com/news/ch"),
+        ("https://news.example.com/1", "https://example.com/1"),
+        ("https://example.com/1", "https://example.org/1"),
+        ("https://example.com/1", "https://example.com:8443/1"),
+    ],
+)
+def test_canonical_url_keeps_different_pages_apart(first: str, second: str) -> None:
+    assert canonical_url(first) != canonical_url(second)
