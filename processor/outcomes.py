@@ -6,9 +6,10 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.models import Alert, AlertArticle, Article, DeadLetter, Event, Mention, Sighting
@@ -85,27 +86,30 @@ async def describe(session: AsyncSession, message_id: str) -> dict[str, Any]:
     }
 
 
+# Which story a place's status shows: the weightiest of its recent ones.
+_KIND_WEIGHT = {"withdrawal": 4, "withdrawal_planned": 3, "denial": 2, "negotiation": 1}
+_STATUS_WEIGHT = {"confirmed": 3, "corroborated": 2, "reported": 1, "disputed": 0}
+RECENT = timedelta(days=7)
+
+
 async def place_statuses(session: AsyncSession) -> list[dict[str, Any]]:
-    """Each place's latest story: its newest alert, how corroborated, since when."""
-    newest = (
-        select(Alert.place, func.max(Alert.last_seen_at).label("last_seen_at"))
-        .group_by(Alert.place)
-        .subquery()
-    )
-    alerts = await session.scalars(
-        select(Alert)
-        .join(
-            newest,
-            (Alert.place == newest.c.place) & (Alert.last_seen_at == newest.c.last_seen_at),
-        )
-        .order_by(Alert.last_seen_at.desc())
-    )
-    seen: set[str] = set()
+    """Each place's story now: among its alerts seen within a week of its newest, the
+    weightiest (a withdrawal before a plan or talks, corroborated before reported)."""
+    by_place: dict[str, list[Alert]] = defaultdict(list)
+    for alert in await session.scalars(select(Alert).order_by(Alert.last_seen_at.desc())):
+        by_place[alert.place].append(alert)
     statuses = []
-    for alert in alerts:
-        if alert.place in seen:
-            continue
-        seen.add(alert.place)
+    for alerts in by_place.values():
+        newest = alerts[0].last_seen_at
+        recent = [a for a in alerts if a.last_seen_at >= newest - RECENT]
+        alert = max(
+            recent,
+            key=lambda a: (
+                _KIND_WEIGHT.get(a.kind, 0),
+                _STATUS_WEIGHT.get(a.status, 0),
+                a.last_seen_at,
+            ),
+        )
         statuses.append(
             {
                 "place": alert.place,
@@ -119,7 +123,7 @@ async def place_statuses(session: AsyncSession) -> list[dict[str, Any]]:
                 "last_seen_at": alert.last_seen_at.isoformat(),
             }
         )
-    return statuses
+    return sorted(statuses, key=lambda s: s["last_seen_at"], reverse=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,80 @@
+"""What every route may ask for: the app's state, a database session, the write token."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from services.settings import Settings
+
+BusReady = Callable[[], Awaitable[bool]]
+
+
+@dataclass(frozen=True, slots=True)
+class ApiState:
+    """One per app: built by ``create_app`` and kept on ``app.state.api``."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    bus_ready: BusReady | None
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+
+def api_state(request: Request) -> ApiState:
+    state: ApiState = request.app.state.api
+    return state
+
+
+State = Annotated[ApiState, Depends(api_state)]
+
+
+async def _session(state: State) -> AsyncIterator[AsyncSession]:
+    async with state.sessions() as session:
+        yield session
+
+
+Session = Annotated[AsyncSession, Depends(_session)]
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="token",
+    description="DRAWDOWN_API_TOKEN, required by every write endpoint",
+)
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
+async def require_token(
+    state: State,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """Refuse a write unless it carries ``Authorization: Bearer <DRAWDOWN_API_TOKEN>``."""
+    token = state.settings.api_token.get_secret_value() if state.settings.api_token else ""
+    if not token:
+        raise HTTPException(
+            401,
+            "write endpoints are disabled: set DRAWDOWN_API_TOKEN and send it as a bearer token",
+            headers=_CHALLENGE,
+        )
+    if credentials is None:
+        raise HTTPException(
+            401, "send Authorization: Bearer <DRAWDOWN_API_TOKEN>", headers=_CHALLENGE
+        )
+    if not secrets.compare_digest(credentials.credentials.encode(), token.encode()):
+        raise HTTPException(
+            401,
+            "the bearer token is not DRAWDOWN_API_TOKEN",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+
+
+Writer = Depends(require_token)

@@ -1,0 +1,97 @@
+"""RFC 9457 problem details: every error the API answers is ``application/problem+json``.
+
+Handlers turn HTTP errors (404, 401, 409 …), request validation errors (422),
+an unreachable database (503) and anything unexpected (500) into one body shape:
+``type``, ``title``, ``status``, ``detail``, ``instance``, plus extension
+members where they help (``errors`` for 422, ``checks`` for /readyz).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from services.db import UNAVAILABLE
+
+log = logging.getLogger(__name__)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem; extension members (``errors``, ``checks``) may follow."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field("about:blank", description="a URI naming the problem type")
+    title: str = Field(description="the HTTP status phrase")
+    status: int = Field(description="the HTTP status code")
+    detail: str = Field(description="what went wrong, for a person")
+    instance: str = Field(description="the request path that had the problem")
+
+
+class ProblemResponse(JSONResponse):
+    media_type = PROBLEM_MEDIA_TYPE
+
+
+def problem(
+    request: Request,
+    status: int,
+    detail: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    **extensions: Any,
+) -> ProblemResponse:
+    body = Problem(
+        title=HTTPStatus(status).phrase,
+        status=status,
+        detail=detail,
+        instance=request.url.path,
+        **extensions,
+    )
+    return ProblemResponse(body.model_dump(), status_code=status, headers=headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return problem(request, exc.status_code, str(exc.detail), headers=exc.headers)
+
+
+def _where(location: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(part) for part in location)
+
+
+async def _invalid(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": e["type"]}
+        for e in exc.errors()
+    ]
+    detail = "; ".join(f"{_where(e['loc'])}: {e['msg']}" for e in errors)
+    return problem(request, 422, detail or "the request is not valid", errors=errors)
+
+
+async def _unavailable(request: Request, exc: Exception) -> ProblemResponse:
+    log.warning("database unavailable path=%s error=%r", request.url.path, exc)
+    return problem(request, 503, "the database is unavailable; try again shortly")
+
+
+async def _unexpected(request: Request, exc: Exception) -> ProblemResponse:
+    log.error("unhandled error path=%s error=%r", request.url.path, exc)
+    return problem(request, 500, "an unexpected error occurred; it has been logged")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _invalid)
+    for error in UNAVAILABLE:
+        app.add_exception_handler(error, _unavailable)
+    app.add_exception_handler(Exception, _unexpected)
