@@ -4,8 +4,9 @@ Parsing is pure and reports every problem with the file name and line (taken
 from YAML node marks). Loading is idempotent: sources are upserted by URL —
 name, kind, language, interval and enabled follow the file, poll state is kept —
 and sources no longer in the file are disabled (kept, with their history).
-The top-level ``subscriptions:`` key belongs to the webhook dispatcher and is
-left alone here.
+The top-level ``subscriptions:`` list (webhook endpoints) is parsed here too,
+item by item by ``services.webhooks.subscriptions``, and loaded by
+``load_subscriptions``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import yaml
 from sqlalchemy import update
@@ -27,6 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from services.db import sessionmaker
 from services.errors import ConfigError
 from services.models import Source, utcnow
+from services.webhooks.subscriptions import SubscriptionSpec, parse_subscription, sync_subscriptions
+from services.yamlfile import NodeReader, is_null
 
 log = logging.getLogger(__name__)
 
@@ -60,53 +62,7 @@ def shipped_sources() -> Path:
     return Path(str(resources.files("ingest.data") / "sources.yaml"))
 
 
-class _Reader:
-    """Walks a composed YAML document, naming ``origin:line`` in every error."""
-
-    def __init__(self, origin: str, loader: yaml.SafeLoader) -> None:
-        self.origin = origin
-        self.loader = loader
-
-    def error(self, node: yaml.Node, message: str) -> ConfigError:
-        return ConfigError(f"{self.origin}:{node.start_mark.line + 1}: {message}")
-
-    def mapping(self, node: yaml.Node, what: str) -> list[tuple[str, yaml.Node, yaml.Node]]:
-        if not isinstance(node, yaml.MappingNode):
-            raise self.error(node, f"{what} must be a mapping of keys to values")
-        pairs = []
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            key = self.scalar(key_node)
-            if not isinstance(key, str):
-                raise self.error(key_node, f"{what}: keys must be names, not {key!r}")
-            if key in seen:
-                raise self.error(key_node, f"{what}: {key!r} is given twice")
-            seen.add(key)
-            pairs.append((key, key_node, value_node))
-        return pairs
-
-    def scalar(self, node: yaml.Node) -> Any:
-        if not isinstance(node, yaml.ScalarNode):
-            raise self.error(node, "expected a single value")
-        return self.loader.construct_object(node, deep=True)
-
-
-def _text(reader: _Reader, node: yaml.Node, key: str) -> str:
-    value = reader.scalar(node)
-    if not isinstance(value, str) or not value.strip():
-        raise reader.error(node, f"{key!r} must be non-empty text")
-    return value.strip()
-
-
-def _url(reader: _Reader, node: yaml.Node) -> str:
-    url = _text(reader, node, "url")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise reader.error(node, f"url {url!r} is not an http(s) URL with a host")
-    return url
-
-
-def _interval(reader: _Reader, node: yaml.Node) -> float:
+def _interval(reader: NodeReader, node: yaml.Node) -> float:
     value = reader.scalar(node)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise reader.error(node, f"'interval' must be a number of seconds, not {value!r}")
@@ -115,14 +71,14 @@ def _interval(reader: _Reader, node: yaml.Node) -> float:
     return float(value)
 
 
-def _source(reader: _Reader, node: yaml.Node) -> SourceSpec:
+def _source(reader: NodeReader, node: yaml.Node) -> SourceSpec:
     values: dict[str, Any] = {}
     for key, key_node, value_node in reader.mapping(node, "a source"):
         if key not in SOURCE_KEYS:
             known = ", ".join(sorted(SOURCE_KEYS))
             raise reader.error(key_node, f"unknown key {key!r} in a source (known: {known})")
         if key == "url":
-            values[key] = _url(reader, value_node)
+            values[key] = reader.http_url(value_node)
         elif key == "kind":
             kind = reader.scalar(value_node)
             if kind not in KINDS:
@@ -131,60 +87,94 @@ def _source(reader: _Reader, node: yaml.Node) -> SourceSpec:
         elif key == "interval":
             values[key] = _interval(reader, value_node)
         elif key == "enabled":
-            enabled = reader.scalar(value_node)
-            if not isinstance(enabled, bool):
-                raise reader.error(value_node, f"'enabled' must be true or false, not {enabled!r}")
-            values[key] = enabled
+            values[key] = reader.boolean(value_node, key)
         else:  # name, language
-            values[key] = _text(reader, value_node, key)
+            values[key] = reader.text(value_node, key)
     for key in REQUIRED_KEYS:
         if key not in values:
             raise reader.error(node, f"a source needs {key!r}")
     return SourceSpec(**values)
 
 
-def parse_sources(text: str, origin: str = "<sources>") -> list[SourceSpec]:
-    """The sources a sources file defines; ConfigError names the line of any problem."""
+@dataclass(frozen=True, slots=True)
+class SourcesFile:
+    """Everything a sources file defines: sources to poll, webhook subscriptions."""
+
+    sources: list[SourceSpec]
+    subscriptions: list[SubscriptionSpec]
+
+
+def _sources(reader: NodeReader, node: yaml.Node) -> list[SourceSpec]:
+    if not isinstance(node, yaml.SequenceNode):
+        raise reader.error(node, "'sources' must be a list of sources")
+    specs: list[SourceSpec] = []
+    lines: dict[str, int] = {}
+    for item in node.value:
+        spec = _source(reader, item)
+        if spec.url in lines:
+            raise reader.error(item, f"url {spec.url} is also on line {lines[spec.url]}")
+        lines[spec.url] = item.start_mark.line + 1
+        specs.append(spec)
+    return specs
+
+
+def _subscriptions(reader: NodeReader, node: yaml.Node) -> list[SubscriptionSpec]:
+    if not isinstance(node, yaml.SequenceNode):
+        raise reader.error(node, "'subscriptions' must be a list of subscriptions")
+    specs: list[SubscriptionSpec] = []
+    lines: dict[str, int] = {}
+    for item in node.value:
+        spec = parse_subscription(reader, item)
+        if spec.name in lines:  # names are how the command line finds a subscription
+            raise reader.error(
+                item, f"subscription {spec.name!r} is also on line {lines[spec.name]}"
+            )
+        lines[spec.name] = item.start_mark.line + 1
+        specs.append(spec)
+    return specs
+
+
+def parse_sources_file(text: str, origin: str = "<sources>") -> SourcesFile:
+    """What a sources file defines; ConfigError names the line of any problem."""
     loader = yaml.SafeLoader(text)
     try:
         try:
             root = loader.get_single_node()
         except yaml.YAMLError as exc:
             raise ConfigError(f"{origin}: not valid YAML: {exc}") from exc
+        parsed = SourcesFile([], [])
         if root is None:
-            return []
-        reader = _Reader(origin, loader)
-        specs: list[SourceSpec] = []
-        lines: dict[str, int] = {}
+            return parsed
+        reader = NodeReader(origin, loader)
         for key, key_node, value_node in reader.mapping(root, "the sources file"):
             if key not in TOP_LEVEL_KEYS:
                 raise reader.error(key_node, f"unknown key {key!r} (known: sources, subscriptions)")
-            if key != "sources" or _is_null(value_node):
+            if is_null(value_node):
                 continue
-            if not isinstance(value_node, yaml.SequenceNode):
-                raise reader.error(value_node, "'sources' must be a list of sources")
-            for item in value_node.value:
-                spec = _source(reader, item)
-                line = item.start_mark.line + 1
-                if spec.url in lines:
-                    raise reader.error(item, f"url {spec.url} is also on line {lines[spec.url]}")
-                lines[spec.url] = line
-                specs.append(spec)
-        return specs
+            if key == "sources":
+                parsed.sources.extend(_sources(reader, value_node))
+            else:
+                parsed.subscriptions.extend(_subscriptions(reader, value_node))
+        return parsed
     finally:
         loader.dispose()
 
 
-def _is_null(node: yaml.Node) -> bool:
-    return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
+def parse_sources(text: str, origin: str = "<sources>") -> list[SourceSpec]:
+    """The sources a sources file defines (its subscriptions are checked too)."""
+    return parse_sources_file(text, origin).sources
 
 
-def read_sources(path: Path) -> list[SourceSpec]:
+def read_sources_file(path: Path) -> SourcesFile:
     try:
         text = path.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read the sources file {path}: {exc}") from exc
-    return parse_sources(text, str(path))
+    return parse_sources_file(text, str(path))
+
+
+def read_sources(path: Path) -> list[SourceSpec]:
+    return read_sources_file(path).sources
 
 
 def _row(spec: SourceSpec, now: datetime) -> dict[str, Any]:
@@ -247,3 +237,13 @@ async def load_sources(engine: AsyncEngine, path: Path) -> SyncReport:
         "sources loaded file=%s sources=%d disabled=%d", path, report.upserted, report.disabled
     )
     return report
+
+
+async def load_subscriptions(engine: AsyncEngine, path: Path) -> int:
+    """Read the sources file and bring the ``subscriptions`` table in line with its
+    ``subscriptions:`` list (see services.webhooks.subscriptions); how many it lists."""
+    specs = read_sources_file(path).subscriptions
+    async with sessionmaker(engine).begin() as session:
+        await sync_subscriptions(session, specs)
+    log.info("subscriptions loaded file=%s subscriptions=%d", path, len(specs))
+    return len(specs)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from processor import alerts as rules
 from processor.events import Event
+from processor.fanout import fan_out
 from services.models import Alert, AlertArticle, AlertEvent, Article
 
 EVIDENCE_IN_SNAPSHOT = 5
@@ -109,15 +110,16 @@ async def _record(session: AsyncSession, alert: Alert, before: dict[str, Any] | 
     if before is not None and not changed:
         return
     await session.flush()
-    session.add(
-        AlertEvent(
-            alert_id=alert.id,
-            type="alert.created" if before is None else "alert.updated",
-            changes={} if before is None else changed,
-            alert=await _snapshot(session, alert),
-            created_at=datetime.now(UTC),
-        )
+    event = AlertEvent(
+        alert_id=alert.id,
+        type="alert.created" if before is None else "alert.updated",
+        changes={} if before is None else changed,
+        alert=await _snapshot(session, alert),
+        created_at=datetime.now(UTC),
     )
+    session.add(event)
+    await session.flush()  # the event's id, for its webhook deliveries
+    await fan_out(session, event)
 
 
 def _disputed(alert: Alert) -> bool:

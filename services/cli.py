@@ -18,6 +18,8 @@ from services.settings import Settings
 from services.sources_table import show_sources
 
 log = logging.getLogger("drawdown")
+STATUSES = ("pending", "delivered", "dead", "cancelled")
+WEBHOOK_COMMANDS = frozenset({"deliveries", "redeliver", "ping", "subscriptions"})
 
 DESCRIPTION = """\
 Drawdown watches news in many languages and raises alerts when outlets report
@@ -48,6 +50,16 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     commands.add_parser("process", help="only the processor role: read, store and alert")
+    commands.add_parser(
+        "dispatch",
+        help="only the webhook dispatcher role: send alert webhooks, retry, record attempts",
+        description=(
+            "Load the subscriptions of DRAWDOWN_SOURCES, then send due webhook deliveries "
+            "(signed per Standard Webhooks) until SIGINT/SIGTERM. Run as many as you like "
+            "against one PostgreSQL: they share deliveries."
+        ),
+    )
+    _webhook_parsers(commands)
     sources = commands.add_parser(
         "sources",
         help="load the sources file, then show every source's poll state and health",
@@ -93,6 +105,57 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _webhook_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    deliveries = commands.add_parser(
+        "deliveries", help="webhook deliveries, newest first, with their attempts"
+    )
+    deliveries.add_argument("--subscription", metavar="NAME", help="only this subscription's")
+    deliveries.add_argument("--status", choices=STATUSES, help="only deliveries in this state")
+    deliveries.add_argument("--limit", type=int, default=50, help="at most this many (50)")
+    deliveries.add_argument("--json", action="store_true", help="one JSON object per delivery")
+    redeliver = commands.add_parser(
+        "redeliver",
+        help="requeue one delivery, or every dead one, with a fresh retry horizon",
+    )
+    which = redeliver.add_mutually_exclusive_group(required=True)
+    which.add_argument("--delivery", metavar="ID", help="the delivery's id")
+    which.add_argument("--dead", action="store_true", help="every dead delivery")
+    redeliver.add_argument(
+        "--subscription", metavar="NAME", help="with --dead: only this subscription's"
+    )
+    ping = commands.add_parser(
+        "ping", help="send a signed webhook.test event to a subscription and show the answer"
+    )
+    ping.add_argument("subscription", metavar="SUBSCRIPTION", help="the subscription's name")
+    subscriptions = commands.add_parser(
+        "subscriptions",
+        help="load the sources file's subscriptions, then show each (never its secret)",
+    )
+    subscriptions.add_argument("--json", action="store_true", help="one JSON object each")
+    subscriptions.add_argument(
+        "--enable", metavar="NAME", help="re-activate a subscription (e.g. after a 410)"
+    )
+
+
+def _webhooks(settings: Settings, args: argparse.Namespace) -> int:
+    from services.webhooks import commands
+
+    if args.command == "deliveries":
+        return asyncio.run(
+            commands.deliveries(settings, args.subscription, args.status, args.json, args.limit)
+        )
+    if args.command == "redeliver":
+        if args.subscription and not args.dead:
+            print("drawdown: --subscription goes with --dead", file=sys.stderr)  # noqa: T201
+            return 2
+        return asyncio.run(
+            commands.redeliver(settings, args.delivery, args.dead, args.subscription)
+        )
+    if args.command == "ping":
+        return asyncio.run(commands.ping(settings, args.subscription))
+    return asyncio.run(commands.subscriptions(settings, args.json, args.enable))
+
+
 def _print_human(reports: list[dict[str, object]]) -> None:
     for report in reports:
         if "summary" in report:
@@ -121,9 +184,12 @@ async def _migrate(settings: Settings) -> None:
 
 async def _replay(settings: Settings, directory: Path, as_json: bool) -> int:
     from ingest.replay import replay
+    from ingest.sources import load_subscriptions, sources_path
     from services.runtime import open_runtime
 
     async with open_runtime(settings) as runtime:
+        # Alerts raised by the replay are webhook deliveries for the file's subscriptions.
+        await load_subscriptions(runtime.engine, sources_path(settings.sources))
         reports = await replay(runtime, directory)
     if as_json:
         for report in reports:
@@ -177,6 +243,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_places(settings, args.json))
         elif args.command == "evaluate":
             return asyncio.run(_evaluate(settings, args.directory, args.labels, args.json))
+        elif args.command in WEBHOOK_COMMANDS:
+            return _webhooks(settings, args)
         elif args.command == "replay":
             return asyncio.run(_replay(settings, args.directory, args.json))
         elif args.command == "ingest" and not settings.kafka_bootstrap:

@@ -16,11 +16,13 @@ from typing import Any
 from ingest.fetch import make_client
 from ingest.poll import fetch_limits
 from ingest.poller import Poller
-from ingest.sources import load_sources, sources_path
+from ingest.sources import load_sources, load_subscriptions, sources_path
 from processor.worker import Worker
 from services.errors import DrawdownError
 from services.runtime import Runtime, open_runtime
 from services.settings import Settings
+from services.webhooks.dispatcher import Dispatcher
+from services.webhooks.transport import make_webhook_client
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +43,20 @@ async def ingest_role(runtime: Runtime, stop: asyncio.Event) -> None:
         await poller.run(stop)
 
 
-ROLES: dict[str, Role] = {"ingest": ingest_role, "process": process_role}
+async def dispatch_role(runtime: Runtime, stop: asyncio.Event) -> None:
+    """Send the webhook deliveries the processor wrote, until stopped."""
+    async with make_webhook_client(runtime.settings) as client:
+        await Dispatcher(runtime.settings, runtime.engine, client).run(stop)
+
+
+ROLES: dict[str, Role] = {
+    "ingest": ingest_role,
+    "process": process_role,
+    "dispatch": dispatch_role,
+}
+# Roles that need the sources file's subscriptions in the database before they start:
+# the processor writes deliveries for them, the dispatcher sends to them.
+NEEDS_SUBSCRIPTIONS = frozenset({"process", "dispatch"})
 
 
 def install_signal_handlers(stop: asyncio.Event) -> None:
@@ -63,6 +78,8 @@ async def run(settings: Settings, roles: list[str], stop: asyncio.Event | None =
     ordered = [name for name in ROLES if name in roles]  # pipeline order: upstream first
     own_stops = {name: asyncio.Event() for name in ordered}
     async with open_runtime(settings, reads="process" in ordered) as runtime:
+        if NEEDS_SUBSCRIPTIONS.intersection(ordered):
+            await load_subscriptions(runtime.engine, sources_path(settings.sources))
         log.info("daemon started roles=%s", ",".join(ordered))
         try:
             async with asyncio.TaskGroup() as group:

@@ -7,7 +7,8 @@ DrawdownError
 ├── BusError               the message bus failed in a way the caller must see
 ├── DatabaseError          the database cannot be reached or is not usable
 ├── FetchError             a URL could not be fetched; ``reason`` says how (for scheduling)
-└── FeedError              a document is not a feed (RSS, Atom or JSON Feed)
+├── FeedError              a document is not a feed (RSS, Atom or JSON Feed)
+└── BlockedAddressError    a webhook target resolves to an address the SSRF guard refuses
 """
 
 from __future__ import annotations
@@ -78,3 +79,14 @@ class FetchError(DrawdownError):
 
 class FeedError(DrawdownError):
     """A document is not a feed: no entries and no feed title or version, or not readable."""
+
+
+class BlockedAddressError(DrawdownError):
+    """A webhook target resolved to an address the SSRF guard refuses (never connected)."""
+
+    def __init__(self, host: str, address: str, reason: str) -> None:
+        self.host = host
+        self.address = address
+        self.reason = reason
+        target = address if host == address else f"{host} resolves to {address}"
+        super().__init__(f"blocked address: {target} ({reason})")

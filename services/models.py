@@ -263,3 +263,76 @@ class ArticleFingerprint(Base):
 
     article_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("articles.id"), primary_key=True)
     signature: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Subscription(Base):
+    """A webhook endpoint and which alert events it wants (filters; an empty list is all).
+
+    Defined in the sources file (upserted by url and name at start). ``secret`` is the
+    Standard Webhooks signing secret and is never logged or shown. The dispatcher keeps
+    the endpoint's circuit breaker here (``consecutive_failures``, ``paused_until``), so
+    every dispatcher process holds back from a failing endpoint alike.
+    """
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (UniqueConstraint("url", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(256))
+    url: Mapped[str] = mapped_column(String(2048))
+    secret: Mapped[str] = mapped_column(String(256))
+    places: Mapped[list[str]] = mapped_column(JSON, default=list)
+    countries: Mapped[list[str]] = mapped_column(JSON, default=list)
+    kinds: Mapped[list[str]] = mapped_column(JSON, default=list)
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    min_confidence: Mapped[float] = mapped_column(Float, default=0.0)
+    min_status: Mapped[str | None] = mapped_column(String(16))  # None: every status
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    description: Mapped[str | None] = mapped_column(Text)
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    paused_until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Delivery(Base):
+    """One alert event owed to one subscription: the webhook outbox, written in the
+    transaction that changed the alert. ``next_attempt_at`` is set only while pending
+    (a claim moves it past the claim's lease); ``attempts`` counts claims and fences
+    a dispatcher whose lease ran out from writing over a newer attempt."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("event_id", "subscription_id"),
+        Index("ix_deliveries_subscription_id_alert_id", "subscription_id", "alert_id", "event_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    event_id: Mapped[int] = mapped_column(ForeignKey("alert_events.id"))
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"))
+    alert_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("alerts.id"))
+    status: Mapped[str] = mapped_column(String(16))  # pending | delivered | dead | cancelled
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(index=True)
+    # Failures are final once this is older than DRAWDOWN_WEBHOOK_RETRY_HORIZON.
+    retrying_since: Mapped[datetime] = mapped_column(default=utcnow)
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DeliveryAttempt(Base):
+    """One try of a delivery: what the endpoint answered (or why there was no answer)."""
+
+    __tablename__ = "attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("deliveries.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[int | None] = mapped_column(Integer)
+    latency_ms: Mapped[float | None] = mapped_column(Float)
+    response: Mapped[str | None] = mapped_column(Text)  # the body's first KiB
+    error: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow)

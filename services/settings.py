@@ -68,6 +68,20 @@ class Settings(BaseSettings):
     replay_timeout: float = Field(default=300.0, gt=0)
     shutdown_timeout: float = Field(default=20.0, gt=0)
     log_level: str = "INFO"
+    # The webhook dispatcher (docs/configuration.md, docs/webhooks.md).
+    webhook_timeout: float = Field(default=10.0, gt=0)
+    webhook_connect_timeout: float = Field(default=5.0, gt=0)
+    webhook_max_response_bytes: int = Field(default=65536, ge=1024)
+    webhook_concurrency: int = Field(default=64, ge=1)
+    webhook_per_subscription_concurrency: int = Field(default=16, ge=1)
+    webhook_batch_size: int = Field(default=200, ge=1)
+    webhook_poll_interval: float = Field(default=0.25, gt=0)
+    webhook_lease: float = Field(default=60.0, gt=0)
+    webhook_retry_horizon: float = Field(default=86400.0, gt=0)
+    webhook_backoff_base: float = Field(default=5.0, gt=0)
+    webhook_backoff_max: float = Field(default=3600.0, gt=0)
+    webhook_breaker_threshold: int = Field(default=5, ge=1)
+    webhook_breaker_cooldown: float = Field(default=60.0, gt=0)
 
     @field_validator("webhook_allowed_networks", mode="before")
     @classmethod
@@ -101,6 +115,21 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"min_poll_interval ({self.min_poll_interval:g}) is above "
                 f"max_poll_interval ({self.max_poll_interval:g})"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _webhook_bounds(self) -> Settings:
+        if self.webhook_lease <= 2 * self.webhook_timeout:
+            raise ValueError(
+                f"webhook_lease ({self.webhook_lease:g}) must be longer than twice "
+                f"webhook_timeout ({self.webhook_timeout:g}): a claimed delivery may wait "
+                "for a request before its own, and one still in flight would be sent twice"
+            )
+        if self.webhook_backoff_base > self.webhook_backoff_max:
+            raise ValueError(
+                f"webhook_backoff_base ({self.webhook_backoff_base:g}) is above "
+                f"webhook_backoff_max ({self.webhook_backoff_max:g})"
             )
         return self
 

@@ -53,9 +53,9 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def local_server() -> AsyncIterator[LocalServer]:
-    """Start a server on a free port; stop it on exit."""
-    app = LocalServer(port=free_port())
+async def local_server(port: int | None = None) -> AsyncIterator[LocalServer]:
+    """Start a server on a free port (or on ``port``); stop it on exit."""
+    app = LocalServer(port=port or free_port())
     config = uvicorn.Config(
         app, host=app.host, port=app.port, log_level="warning", lifespan="off", access_log=False
     )

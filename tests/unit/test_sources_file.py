@@ -29,7 +29,7 @@ def parse(text: str) -> list[SourceSpec]:
     return parse_sources(textwrap.dedent(text), "sources.yaml")
 
 
-def test_a_full_file_parses_and_subscriptions_are_left_alone() -> None:
+def test_a_full_file_parses_with_its_subscriptions() -> None:
     specs = parse(
         """\
         sources:
@@ -45,13 +45,18 @@ def test_a_full_file_parses_and_subscriptions_are_left_alone() -> None:
         subscriptions:
           - name: newsroom bridge
             url: https://hooks.example.org/drawdown
-            whatever: the webhook issue decides
         """
     )
     assert specs == [
         SourceSpec("Enab Baladi (Arabic)", "https://example.org/feed", "feed", "ar", 300.0, True),
         SourceSpec("A listing", "https://example.org/news/", "page", None, None, False),
     ]
+
+
+def test_a_bad_subscription_is_an_error_of_the_whole_file() -> None:
+    text = "sources: []\nsubscriptions:\n  - name: a\n    url: https://h.example/\n    x: 1\n"
+    with pytest.raises(ConfigError, match=r"^sources.yaml:5: unknown key 'x' in a subscription"):
+        parse_sources(text, "sources.yaml")
 
 
 def test_kind_defaults_to_feed_and_empty_files_have_no_sources() -> None:

@@ -1,0 +1,17 @@
+"""Alert webhooks (Standard Webhooks): subscriptions, the dispatcher and its operations.
+
+    subscriptions.py  the sources file's ``subscriptions:`` → the ``subscriptions`` table
+    policy.py         pure: what an answer means, retry schedule, circuit breaker
+    guard.py          pure: which addresses a webhook may be sent to (SSRF guard)
+    payload.py        the JSON body and its Standard Webhooks signature
+    transport.py      the shared HTTP client; connects only to vetted addresses
+    asyncio_backend.py  its network backend on plain asyncio streams
+    send.py           one signed POST → an ``Outcome``
+    queue.py          the ``deliveries`` outbox: claim, record, release, requeue
+    slots.py          which claimed deliveries may be sent now (per-subscription limits)
+    dispatcher.py     the ``dispatch`` role
+    metrics.py        in-process counters for /metrics
+    commands.py       ``drawdown deliveries | redeliver | ping | subscriptions``
+
+Deliveries are written by processor.fanout in the processor's transaction.
+"""
