@@ -246,8 +246,7 @@ def _producer(database_url: str, article_id: uuid.UUID, first: int, count: int, 
     return process
 
 
-async def bench(events: int, rate: float, port: int) -> dict[str, Any]:
-    workdir = Path(tempfile.mkdtemp(prefix="drawdown-bench-"))
+async def bench(events: int, rate: float, port: int, workdir: Path) -> dict[str, Any]:
     settings = Settings().model_copy(
         update={
             "database_url": os.environ.get(
@@ -357,7 +356,8 @@ def main() -> None:
             time.sleep(0.1)
     print(f"receiver on 127.0.0.1:{port}; {events} events per round", file=sys.stderr)
     try:
-        figures = asyncio.run(bench(events, rate, port))
+        with tempfile.TemporaryDirectory(prefix="drawdown-bench-") as workdir:
+            figures = asyncio.run(bench(events, rate, port, Path(workdir)))
     finally:
         server.terminate()
         server.join(10)

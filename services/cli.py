@@ -59,6 +59,15 @@ def _parser() -> argparse.ArgumentParser:
             "against one PostgreSQL: they share deliveries."
         ),
     )
+    commands.add_parser(
+        "api",
+        help="only the HTTP API and dashboard role, on DRAWDOWN_HTTP_ADDR",
+        description=(
+            "Serve the HTTP API (/openapi.json, /docs), /healthz, /readyz, /metrics and the "
+            "dashboard at / on DRAWDOWN_HTTP_ADDR (default 127.0.0.1:8000) until "
+            "SIGINT/SIGTERM."
+        ),
+    )
     _webhook_parsers(commands)
     sources = commands.add_parser(
         "sources",

@@ -18,6 +18,7 @@ from ingest.poll import fetch_limits
 from ingest.poller import Poller
 from ingest.sources import load_sources, load_subscriptions, sources_path
 from processor.worker import Worker
+from services.api.role import api_role
 from services.errors import DrawdownError
 from services.runtime import Runtime, open_runtime
 from services.settings import Settings
@@ -53,6 +54,7 @@ ROLES: dict[str, Role] = {
     "ingest": ingest_role,
     "process": process_role,
     "dispatch": dispatch_role,
+    "api": api_role,
 }
 # Roles that need the sources file's subscriptions in the database before they start:
 # the processor writes deliveries for them, the dispatcher sends to them.

@@ -9,18 +9,25 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.conftest import ROOT
+from tests.servers import free_port
 
 
-def _start(tmp_path: Path) -> subprocess.Popen[str]:
+def _start(tmp_path: Path, port: int) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DRAWDOWN_")}
     sources = tmp_path / "sources.yaml"  # no outlets: tests reach nothing beyond this machine
     sources.write_text("sources: []\n", encoding="utf-8")
     return subprocess.Popen(
         [sys.executable, "-m", "services.cli", "run"],
-        env={**env, "PYTHONPATH": str(ROOT), "DRAWDOWN_SOURCES": str(sources)},
+        env={
+            **env,
+            "PYTHONPATH": str(ROOT),
+            "DRAWDOWN_SOURCES": str(sources),
+            "DRAWDOWN_HTTP_ADDR": f"127.0.0.1:{port}",
+        },
         cwd=tmp_path,
         stderr=subprocess.PIPE,
         text=True,
@@ -43,10 +50,19 @@ def _wait_for_line(process: subprocess.Popen[str], needle: str, timeout: float =
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_daemon_stops_cleanly_on_signal(tmp_path: Path, sig: signal.Signals) -> None:
-    process = _start(tmp_path)
+    port = free_port()
+    process = _start(tmp_path, port)
     try:
         _wait_for_line(process, "processor started")
         assert (tmp_path / "drawdown.db").exists()
+        for _ in range(100):  # the dashboard and API are served on the embedded default
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert health.json() == {"status": "ok"}
+        assert httpx.get(f"http://127.0.0.1:{port}/", timeout=5).status_code == 200
         process.send_signal(sig)
         _, rest = process.communicate(timeout=60)
     finally:

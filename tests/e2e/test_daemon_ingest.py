@@ -20,7 +20,7 @@ from services.models import Article, Event, Mention
 from services.settings import Settings
 from tests.conftest import ROOT, drawdown_cli
 from tests.feedkit import Item, article_html, rss, seed, write_sources
-from tests.servers import local_server
+from tests.servers import free_port, local_server
 
 
 async def _tags(settings: Settings, url: str) -> tuple[set[str], set[tuple[str, str]]] | None:
@@ -73,6 +73,7 @@ async def test_the_daemon_ingests_a_new_entry_into_postgres(
             "DRAWDOWN_CONSUMER_GROUP": kafka_settings.consumer_group,
             "DRAWDOWN_KAFKA_SESSION_TIMEOUT": str(kafka_settings.kafka_session_timeout),
             "DRAWDOWN_SOURCES": str(sources),
+            "DRAWDOWN_HTTP_ADDR": f"127.0.0.1:{free_port()}",
             "DRAWDOWN_MIN_POLL_INTERVAL": "0.5",
             "DRAWDOWN_PER_HOST_DELAY": "0",
             "DRAWDOWN_WORKER_PROCESSES": "1",
