@@ -22,6 +22,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.db import create_engine, migrate
 from services.settings import Settings
@@ -83,6 +84,24 @@ async def pg_url(pg_template: Template) -> str:
     await _admin(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template.name}"')
     pg_template.copies.append(name)
     return _url(name)
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same test on a fresh PostgreSQL database and on a fresh SQLite file."""
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("pg_url"))
+    return f"sqlite+aiosqlite:///{tmp_path}/drawdown.db"
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on ``database_url``, migrated (PostgreSQL copies come migrated)."""
+    engine = create_engine(Settings(database_url=database_url))
+    if database_url.startswith("sqlite"):
+        await migrate(engine)
+    yield engine
+    await engine.dispose()
 
 
 def _free_port() -> int:

@@ -8,11 +8,9 @@ import re
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
@@ -21,7 +19,7 @@ from starlette.responses import Response
 from ingest import leases
 from ingest.schedule import Health
 from ingest.sources import SourceSpec, sync_sources
-from services.db import create_engine, migrate, sessionmaker
+from services.db import sessionmaker
 from services.models import SeenUrl, Source
 from services.settings import Settings
 from tests.conftest import KAFKA_SESSION_TIMEOUT, ROOT
@@ -29,22 +27,6 @@ from tests.feedkit import Item, article_html, rss, seed, write_sources
 from tests.servers import local_server
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=["postgresql", "sqlite"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgresql":
-        return str(request.getfixturevalue("pg_url"))
-    return f"sqlite+aiosqlite:///{tmp_path}/leases.db"
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(Settings(database_url=database_url))
-    if database_url.startswith("sqlite"):
-        await migrate(engine)
-    yield engine
-    await engine.dispose()
 
 
 async def add_sources(engine: AsyncEngine, count: int) -> None:

@@ -6,20 +6,16 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from processor.fingerprint import BANDS, Fingerprint, fingerprint
 from processor.nearby import NEAR_DUPLICATE_THRESHOLD, find_near_duplicate, remember
 from processor.normalize import normalize_text
-from services.db import create_engine, migrate, sessionmaker
+from services.db import sessionmaker
 from services.models import Article, ArticleBand, ArticleFingerprint
-from services.settings import Settings
 from tests.conftest import SEEDS
 
 RU, AR_EN, FA = (
@@ -27,22 +23,6 @@ RU, AR_EN, FA = (
     for name in ("000_467fa69daf76dde6.txt", "001_afd3c0f09ef6e2c6.txt", "002_167b56c6a4ea1e7f.txt")
 )
 T0 = datetime(2026, 2, 23, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=["postgresql", "sqlite"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgresql":
-        return str(request.getfixturevalue("pg_url"))
-    return f"sqlite+aiosqlite:///{tmp_path}/nearby.db"
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(Settings(database_url=database_url))
-    if database_url.startswith("sqlite"):
-        await migrate(engine)
-    yield engine
-    await engine.dispose()
 
 
 def _fp(text: str) -> Fingerprint:
