@@ -37,6 +37,8 @@ from sqlalchemy import update
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import local_server  # noqa: E402  (bench/, the script's own folder)
+
 from ingest.fetch import make_client  # noqa: E402
 from ingest.poll import fetch_limits  # noqa: E402
 from ingest.poller import Poller  # noqa: E402
@@ -259,16 +261,7 @@ def main() -> None:
     feeds = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
     entries = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     logs.configure("WARNING")
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    context = multiprocessing.get_context("spawn")
-    ready = context.Event()
-    server = context.Process(target=serve, args=(port, entries, ready), daemon=True)
-    server.start()
-    ready.wait(30)
+    port, server = local_server.spawn(serve, entries)
     print(f"server on 127.0.0.1:{port}: {feeds} feeds x {entries} entries", file=sys.stderr)
     try:
         figures = asyncio.run(bench(feeds, entries, port, Peak(server.pid or 0)))

@@ -48,6 +48,8 @@ from sqlalchemy import func, insert, select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import local_server  # noqa: E402  (bench/, the script's own folder)
+
 from processor.fanout import fan_out  # noqa: E402
 from services import logs  # noqa: E402
 from services.db import open_database, sessionmaker  # noqa: E402
@@ -340,14 +342,7 @@ def main() -> None:
     events = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
     rate = float(sys.argv[2]) if len(sys.argv) > 2 else 500.0
     logs.configure("WARNING")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    context = multiprocessing.get_context("spawn")
-    ready = context.Event()
-    server = context.Process(target=receive, args=(port, SECRET, ready), daemon=True)
-    server.start()
-    ready.wait(30)
+    port, server = local_server.spawn(receive, SECRET)
     for _ in range(100):
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
