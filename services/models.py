@@ -336,3 +336,21 @@ class DeliveryAttempt(Base):
     response: Mapped[str | None] = mapped_column(Text)  # the body's first KiB
     error: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Process(Base):
+    """A running Drawdown process and its roles, as it last reported itself (a heartbeat).
+
+    Each process upserts its row every few seconds while it runs and deletes it
+    when it stops cleanly; a row whose ``seen_at`` is old belongs to a process
+    that died. ``drawdown status`` reads these rows.
+    """
+
+    __tablename__ = "processes"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)  # host:pid:started
+    host: Mapped[str] = mapped_column(String(256))
+    pid: Mapped[int] = mapped_column(Integer)
+    roles: Mapped[list[str]] = mapped_column(JSON)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
