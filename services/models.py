@@ -232,6 +232,8 @@ class Source(Base):
     # Set after too many consecutive failures: the source is retried rarely until it recovers.
     parked_until: Mapped[datetime | None]
     articles_found: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Who owns the row: "file" (the sources file; disabled when no longer listed) or "api".
+    origin: Mapped[str] = mapped_column(String(8), default="file", server_default="file")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -292,6 +294,8 @@ class Subscription(Base):
     disabled_reason: Mapped[str | None] = mapped_column(Text)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     paused_until: Mapped[datetime | None]
+    # Who owns the row: "file" (the sources file; deactivated when no longer listed) or "api".
+    origin: Mapped[str] = mapped_column(String(8), default="file", server_default="file")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
