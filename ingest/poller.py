@@ -92,6 +92,7 @@ class Poller:
             self._settings.poll_concurrency,
             self._settings.per_host_concurrency,
             self._settings.per_host_delay,
+            extra={"holder": self.holder},
         )
         renewing = asyncio.create_task(self._renew_leases(stop))
         try:
@@ -99,7 +100,12 @@ class Poller:
         finally:
             await self._drain()
             renewing.cancel()
-        log.info("poller stopped holder=%s polls=%d", self.holder, self.polls)
+        log.info(
+            "poller stopped holder=%s polls=%d",
+            self.holder,
+            self.polls,
+            extra={"holder": self.holder, "polls": self.polls},
+        )
 
     async def run_once(self) -> list[PollResult]:
         """Poll every source due now, once, and return what happened (for tests and tools)."""
@@ -235,6 +241,12 @@ class Poller:
                 record.status,
                 new,
                 next_in,
+                extra={
+                    "source_id": lease.id,
+                    "url": lease.url,
+                    "status": record.status,
+                    "new": new,
+                },
             )
         else:
             log.warning(
@@ -248,6 +260,14 @@ class Poller:
                 record.health.parked,
                 record.error,
                 next_in,
+                extra={
+                    "source_id": lease.id,
+                    "url": lease.url,
+                    "status": record.status,
+                    "error_count": record.health.error_count,
+                    "parked": record.health.parked,
+                    "error": record.error,
+                },
             )
         return PollResult(
             source_id=lease.id,

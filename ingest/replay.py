@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 
 POLL_INTERVAL = 0.2
 REPLAY_PARTITION = 0
+# Told (documents processed, documents in all) as processing goes, e.g. to draw a bar.
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,21 +56,34 @@ async def read_all(runtime: Runtime, directory: Path) -> list[Document]:
     return documents
 
 
-async def _wait_until_done(runtime: Runtime, message_ids: list[str], timeout: float) -> None:
+async def _wait_until_done(
+    runtime: Runtime, message_ids: list[str], timeout: float, progress: Progress | None
+) -> None:
     sessions = sessionmaker(runtime.engine)
     deadline = time.monotonic() + timeout
     done: set[str] = set()
+    told = -1
     while len(done) < len(message_ids) and time.monotonic() < deadline:
         await asyncio.sleep(POLL_INTERVAL)
         async with sessions() as session:
             done = await outcomes.finished(session, message_ids)
+        if len(done) == told:
+            continue
+        told = len(done)
         log.info("replay progress processed=%d/%d", len(done), len(message_ids))
+        if progress is not None:
+            progress(len(done), len(message_ids))
 
 
-async def replay(runtime: Runtime, directory: Path) -> list[dict[str, Any]]:
-    """Replay ``directory``; one report per file in name order, then a summary object."""
+async def replay(
+    runtime: Runtime, directory: Path, progress: Progress | None = None
+) -> list[dict[str, Any]]:
+    """Replay ``directory``; one report per file in name order, then a summary object.
+    ``progress``, if given, hears how many documents have been processed so far."""
     documents = await read_all(runtime, directory)
     pending = [d.article for d in documents if d.article is not None]
+    if progress is not None:
+        progress(0, len(pending))
     async with runtime.bus.producer() as producer:
         for article in pending:  # one partition, so documents are read in file-name order
             await publish(producer, runtime.settings.topic_raw, article, partition=REPLAY_PARTITION)
@@ -79,7 +95,7 @@ async def replay(runtime: Runtime, directory: Path) -> list[dict[str, Any]]:
     try:
         waiting = asyncio.create_task(
             _wait_until_done(
-                runtime, [a.message_id for a in pending], runtime.settings.replay_timeout
+                runtime, [a.message_id for a in pending], runtime.settings.replay_timeout, progress
             )
         )
         await asyncio.wait([waiting, consuming], return_when=asyncio.FIRST_COMPLETED)

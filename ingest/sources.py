@@ -3,7 +3,10 @@
 Parsing is pure and reports every problem with the file name and line (taken
 from YAML node marks). Loading is idempotent: sources are upserted by URL —
 name, kind, language, interval and enabled follow the file, poll state is kept —
-and sources no longer in the file are disabled (kept, with their history).
+and the file's sources (``origin`` "file") no longer in it are disabled (kept,
+with their history). Sources added through the API (``origin`` "api") are not
+the file's to disable; a file that lists the URL of one takes it over (its
+``origin`` becomes "file" and its fields follow the file).
 The top-level ``subscriptions:`` list (webhook endpoints) is parsed here too,
 item by item by ``services.webhooks.subscriptions``, and loaded by
 ``load_subscriptions``.
@@ -20,14 +23,20 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from services.db import sessionmaker
 from services.errors import ConfigError
 from services.models import Source, utcnow
-from services.webhooks.subscriptions import SubscriptionSpec, parse_subscription, sync_subscriptions
+from services.webhooks.subscriptions import (
+    API,
+    FILE,
+    SubscriptionSpec,
+    parse_subscription,
+    sync_subscriptions,
+)
 from services.yamlfile import NodeReader, is_null
 
 log = logging.getLogger(__name__)
@@ -188,32 +197,43 @@ def _row(spec: SourceSpec, now: datetime) -> dict[str, Any]:
         "next_poll_at": now,
         "error_count": 0,
         "articles_found": 0,
+        "origin": FILE,
         "created_at": now,
         "updated_at": now,
     }
 
 
+async def _log_taken_over(session: AsyncSession, urls: list[str]) -> None:
+    taken = await session.scalars(
+        select(Source.url).where(Source.origin == API, Source.url.in_(urls))
+    )
+    for url in taken:
+        log.info("source added through the API is now the sources file's url=%s", url)
+
+
 async def sync_sources(
     session: AsyncSession, specs: list[SourceSpec], now: datetime | None = None
 ) -> SyncReport:
-    """Upsert ``specs`` by URL and disable sources that are no longer listed."""
+    """Upsert ``specs`` by URL (taking over sources added through the API that the file
+    lists) and disable the file's sources that are no longer listed."""
     now = now or utcnow()
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     ordered = sorted(specs, key=lambda s: s.url)  # one lock order for every process
     for start in range(0, len(ordered), UPSERT_CHUNK):
-        statement = insert(Source).values(
-            [_row(spec, now) for spec in ordered[start : start + UPSERT_CHUNK]]
-        )
-        followed = {name: statement.excluded[name] for name in sorted(SOURCE_KEYS - {"url"})}
+        chunk = ordered[start : start + UPSERT_CHUNK]
+        await _log_taken_over(session, [spec.url for spec in chunk])
+        statement = insert(Source).values([_row(spec, now) for spec in chunk])
+        followed = {
+            name: statement.excluded[name] for name in sorted((SOURCE_KEYS - {"url"}) | {"origin"})
+        }
         await session.execute(
             statement.on_conflict_do_update(
                 index_elements=[Source.url], set_={**followed, "updated_at": now}
             )
         )
-    urls = [spec.url for spec in specs]
     gone = await session.execute(
         update(Source)
-        .where(Source.enabled, Source.url.not_in(urls))
+        .where(Source.enabled, Source.origin == FILE, Source.url.not_in([s.url for s in specs]))
         .values(enabled=False, updated_at=now)
         .returning(Source.url)
     )

@@ -27,11 +27,19 @@ def _render_item(type_: str, obj: object, autogen_context: Any) -> str | Literal
     return False
 
 
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Leave out the full-text search schema (revision 0009), which the models do not
+    describe: the PostgreSQL tsvector column and its index, the SQLite FTS5 table, its shadow
+    tables and its rowid map."""
+    return not (name or "").startswith(("articles_search", "search_vector", "ix_articles_search"))
+
+
 def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         compare_type=True,
+        include_name=include_name,
         render_item=_render_item,
         render_as_batch=connection.dialect.name == "sqlite",
     )

@@ -48,7 +48,12 @@ class Worker:
         """Consume until ``stop`` is set; the batch in hand is finished and committed first."""
         topic, group = self._settings.topic_raw, self._settings.consumer_group
         async with self._bus.consumer([topic], group) as consumer, self._bus.producer() as producer:
-            log.info("processor started topic=%s group=%s", topic, group)
+            log.info(
+                "processor started topic=%s group=%s",
+                topic,
+                group,
+                extra={"topic": topic, "group": group},
+            )
             while not stop.is_set():
                 records = await consumer.poll(timeout=0.5)
                 if records:
@@ -57,7 +62,9 @@ class Worker:
             if not self._bus.durable:  # nothing keeps these messages past this process
                 while records := await consumer.poll(timeout=0.1):
                     await self._batch(records, consumer, producer, asyncio.Event())
-        log.info("processor stopped processed=%d", self.processed)
+        log.info(
+            "processor stopped processed=%d", self.processed, extra={"processed": self.processed}
+        )
 
     async def _batch(
         self, records: list[Record], consumer: Consumer, producer: Producer, stop: asyncio.Event
@@ -128,6 +135,21 @@ class Worker:
                 stored.duplicate,
                 len(analysis.events),
                 len(stored.alerts),
+                extra={
+                    "message_id": raw.message_id,
+                    "article_id": str(stored.article_id),
+                    "duplicate": stored.duplicate,
+                    "alerts": [
+                        {
+                            "alert_id": str(a.alert_id),
+                            "place": a.place,
+                            "kind": a.kind,
+                            "status": a.status,
+                            "new": a.new,
+                        }
+                        for a in stored.alerts
+                    ],
+                },
             )
 
     async def _dead_letter(self, record: Record, producer: Producer, exc: BaseException) -> None:
@@ -139,6 +161,7 @@ class Worker:
             record.offset,
             record.key,
             error,
+            extra={"topic": record.topic, "partition": record.partition, "offset": record.offset},
         )
         message_id = dict(record.headers).get("message_id", b"").decode() or None
         await producer.send(

@@ -4,6 +4,12 @@
 the pipeline runs unchanged on Apache Kafka or inside one process. Both deliver
 at least once: a consumer resumes from the group's last *committed* offset, and
 workers commit only after the database commit.
+
+Each bus also answers two questions for operators: ``ready()`` (can it be used
+now) and ``lag(group, topics)`` (how many messages a consumer group has yet to
+commit, per partition), which /readyz, /metrics and ``drawdown status`` show.
+The in-process bus answers them only for its own process: they mean something
+inside ``drawdown run``, where every role shares it.
 """
 
 from __future__ import annotations
@@ -66,6 +72,14 @@ class Bus(Protocol):
         self, topics: Sequence[str], group: str
     ) -> AbstractAsyncContextManager[Consumer]: ...
 
+    async def ready(self) -> bool:
+        """Whether the bus answers now (Kafka: a metadata request within a short timeout)."""
+
+    async def lag(self, group: str, topics: Sequence[str]) -> dict[tuple[str, int], int]:
+        """Per (topic, partition) of the existing ``topics``: messages on the bus that
+        ``group`` has not committed (end offset minus committed offset; with no commit,
+        minus the log's start)."""
+
 
 def next_offsets(records: Sequence[Record]) -> dict[tuple[str, int], int]:
     """The offset to commit per (topic, partition): one past the highest record."""
@@ -101,6 +115,16 @@ class MemoryBus:
     @asynccontextmanager
     async def consumer(self, topics: Sequence[str], group: str) -> AsyncIterator[Consumer]:
         yield _MemoryConsumer(self, tuple(topics), group)
+
+    async def ready(self) -> bool:
+        return True
+
+    async def lag(self, group: str, topics: Sequence[str]) -> dict[tuple[str, int], int]:
+        return {
+            (topic, 0): len(self._logs[topic]) - self._committed.get((group, topic), 0)
+            for topic in topics
+            if topic in self._logs
+        }
 
     async def _append(self, topic: str, value: bytes, key: bytes | None, headers: Headers) -> None:
         async with self._changed:

@@ -1,8 +1,10 @@
 """The always-on daemon: every available role in one process, stopped by SIGINT/SIGTERM.
 
-Roles run under one TaskGroup. A signal sets the stop event; each role
-finishes the work in hand (the pollers their polls in flight, the processor
-its batch), then resources close in reverse order of opening.
+Roles run under one TaskGroup, next to the heartbeat that keeps this process's
+row in ``processes`` fresh for ``drawdown status`` (services/heartbeat.py). A
+signal sets the stop event; each role finishes the work in hand (the pollers
+their polls in flight, the processor its batch), the row is deleted, then
+resources close in reverse order of opening.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from ingest.poll import fetch_limits
 from ingest.poller import Poller
 from ingest.sources import load_sources, load_subscriptions, sources_path
 from processor.worker import Worker
+from services import heartbeat, logs
 from services.api.role import api_role
 from services.errors import DrawdownError
 from services.runtime import Runtime, open_runtime
@@ -68,7 +71,7 @@ def install_signal_handlers(stop: asyncio.Event) -> None:
 
 
 def _stopping(stop: asyncio.Event, sig: signal.Signals) -> None:
-    log.info("received %s, draining and stopping", sig.name)
+    log.info("received %s, draining and stopping", sig.name, extra={"signal": sig.name})
     stop.set()
 
 
@@ -82,21 +85,54 @@ async def run(settings: Settings, roles: list[str], stop: asyncio.Event | None =
     async with open_runtime(settings, reads="process" in ordered) as runtime:
         if NEEDS_SUBSCRIPTIONS.intersection(ordered):
             await load_subscriptions(runtime.engine, sources_path(settings.sources))
-        log.info("daemon started roles=%s", ",".join(ordered))
+        me = heartbeat.this_process(ordered)
+        await heartbeat.beat(runtime.engine, me, first=True)
+        log.info(
+            "daemon started roles=%s process_id=%s",
+            ",".join(ordered),
+            me.id,
+            extra={"roles": ordered, "process_id": me.id},
+        )
+        beats_stop = asyncio.Event()
         try:
             async with asyncio.TaskGroup() as group:
                 tasks = {
-                    name: group.create_task(ROLES[name](runtime, own_stops[name]), name=name)
+                    name: group.create_task(_role(name, runtime, own_stops[name]), name=name)
                     for name in ordered
                 }
-                group.create_task(_stop_in_order(stop, own_stops, tasks, settings.shutdown_timeout))
+                group.create_task(
+                    heartbeat.keep_beating(
+                        runtime.engine, me, settings.heartbeat_interval, beats_stop
+                    ),
+                    name="heartbeat",
+                )
+                group.create_task(
+                    _stop_in_order(stop, own_stops, tasks, settings.shutdown_timeout, beats_stop)
+                )
         except ExceptionGroup as failed:
             # A role that cannot run (a bad sources file, say) stops the daemon with its reason.
             deliberate, _ = failed.split(DrawdownError)
             if deliberate is None:
                 raise
             raise deliberate.exceptions[0] from failed
-    log.info("daemon stopped")
+        finally:
+            await heartbeat.forget(runtime.engine, me)
+    log.info("daemon stopped roles=%s", ",".join(ordered), extra={"roles": ordered})
+
+
+async def _role(name: str, runtime: Runtime, stop: asyncio.Event) -> None:
+    """Run one role, its records (and those of the tasks it starts) tagged ``role``."""
+    logs.ROLE.set(name)
+    log.info("role started role=%s", name)
+    try:
+        await ROLES[name](runtime, stop)
+    except DrawdownError as exc:
+        log.error("role failed role=%s error=%s", name, exc)
+        raise
+    except Exception:
+        log.exception("role failed role=%s", name)
+        raise
+    log.info("role stopped role=%s", name)
 
 
 async def _stop_in_order(
@@ -104,10 +140,12 @@ async def _stop_in_order(
     own_stops: dict[str, asyncio.Event],
     tasks: dict[str, asyncio.Task[None]],
     timeout: float,
+    then: asyncio.Event,
 ) -> None:
     """Once stopping, stop roles upstream first, so what the pollers published is still
     processed (on the in-process bus nothing else would), all within ``timeout`` seconds;
-    a role still running at the deadline is cancelled."""
+    a role still running at the deadline is cancelled. Then set ``then`` (the heartbeat's
+    stop: the process keeps reporting itself while it drains)."""
     await stop.wait()
     deadline = asyncio.get_running_loop().time() + timeout
     for name, role_stop in own_stops.items():
@@ -115,5 +153,11 @@ async def _stop_in_order(
         left = deadline - asyncio.get_running_loop().time()
         _, late = await asyncio.wait([tasks[name]], timeout=max(left, 0))
         for task in late:
-            log.warning("role %s did not stop within %.0fs; cancelling it", name, timeout)
+            log.warning(
+                "role %s did not stop within %.0fs; cancelling it",
+                name,
+                timeout,
+                extra={"role": name},
+            )
             task.cancel()
+    then.set()

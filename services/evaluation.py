@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ingest.replay import replay
+from ingest.replay import Progress, replay
 from processor.evaluate import evaluate, parse_labels, reading
 from services.errors import InputError
 from services.runtime import open_runtime
@@ -29,7 +29,9 @@ def load_labels(path: Path) -> list[Any]:
     return parse_labels(data)
 
 
-async def run(settings: Settings, directory: Path, labels_path: Path) -> dict[str, Any]:
+async def run(
+    settings: Settings, directory: Path, labels_path: Path, progress: Progress | None = None
+) -> dict[str, Any]:
     labels = load_labels(labels_path)
     with tempfile.TemporaryDirectory(prefix="drawdown-evaluate-") as scratch:
         isolated = settings.model_copy(
@@ -39,7 +41,7 @@ async def run(settings: Settings, directory: Path, labels_path: Path) -> dict[st
             }
         )
         async with open_runtime(isolated) as runtime:
-            reports = await replay(runtime, directory)
+            reports = await replay(runtime, directory, progress)
     readings = [reading(r, settings.alert_min_confidence) for r in reports if "file" in r]
     return evaluate(labels, readings)
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from processor.events import EVENT_KINDS
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 def _split_csv(value: object) -> object:
@@ -68,6 +70,8 @@ class Settings(BaseSettings):
     replay_timeout: float = Field(default=300.0, gt=0)
     shutdown_timeout: float = Field(default=20.0, gt=0)
     log_level: str = "INFO"
+    log_format: Literal["auto", "json", "text"] = "auto"
+    heartbeat_interval: float = Field(default=10.0, gt=0)
     # The webhook dispatcher (docs/configuration.md, docs/webhooks.md).
     webhook_timeout: float = Field(default=10.0, gt=0)
     webhook_connect_timeout: float = Field(default=5.0, gt=0)
@@ -99,6 +103,19 @@ class Settings(BaseSettings):
             if unknown:
                 raise ValueError(f"unknown event kinds {unknown}; known: {', '.join(EVENT_KINDS)}")
         return kinds
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"unknown log level {value!r}; known: {', '.join(LOG_LEVELS)}")
+        return level
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("database_url")
     @classmethod

@@ -37,7 +37,8 @@ class Seeded:
     reports: list[dict[str, Any]]
 
 
-async def _copy(template: Template) -> str:
+async def copy_database(template: Template) -> str:
+    """A new database copied from the migrated template (dropped with the template)."""
     name = f"{template.name}_{uuid.uuid4().hex[:8]}"
     connection = await asyncpg.connect(PG_ADMIN)
     try:
@@ -57,7 +58,7 @@ async def replay_seeds(database_url: str) -> list[dict[str, Any]]:
 async def seeded(template: Template) -> Seeded:
     """The session's seeded database (made on first use). Read it, never write to it."""
     if template.name not in _seeded:
-        url = await _copy(template)
+        url = await copy_database(template)
         _seeded[template.name] = Seeded(url, await replay_seeds(url))
     return _seeded[template.name]
 

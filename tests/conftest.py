@@ -17,15 +17,19 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.db import create_engine, migrate
 from services.settings import Settings
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -104,12 +108,6 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 20) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -139,7 +137,7 @@ def kafka_bootstrap() -> Iterator[str]:
     if external := os.environ.get("DRAWDOWN_TEST_KAFKA"):
         yield external
         return
-    port = _free_port()
+    port = free_port()
     url = f"tcp://127.0.0.1:{port}"
     process = subprocess.Popen(
         [str(tansu_binary()), "broker", "--listener-url", url, "--advertised-listener-url", url],
@@ -176,20 +174,72 @@ def kafka_settings(pg_url: str, kafka_bootstrap: str, unique: str) -> Settings:
     )
 
 
+DRAWDOWN = [sys.executable, "-m", "services.cli"]
+
+
+def drawdown_env(env: dict[str, str]) -> dict[str, str]:
+    """This process's environment without its DRAWDOWN_* settings, plus ``env``."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("DRAWDOWN_")}
+    return {**clean, "PYTHONPATH": str(ROOT), **env}
+
+
 def drawdown_cli(
     *args: str, env: dict[str, str], cwd: Path, timeout: float = 300
 ) -> subprocess.CompletedProcess[str]:
     """Run the ``drawdown`` command line as a user would."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("DRAWDOWN_")}
     return subprocess.run(
-        [sys.executable, "-m", "services.cli", *args],
-        env={**clean, "PYTHONPATH": str(ROOT), **env},
+        [*DRAWDOWN, *args],
+        env=drawdown_env(env),
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=timeout,
         check=False,
     )
+
+
+def spawn_drawdown(
+    *args: str, env: dict[str, str], cwd: Path, **popen: Any
+) -> subprocess.Popen[Any]:
+    """Start the ``drawdown`` command line in the background, as a user would."""
+    return subprocess.Popen([*DRAWDOWN, *args], env=drawdown_env(env), cwd=cwd, **popen)
+
+
+@contextmanager
+def drawdown_serving(
+    *args: str, env: dict[str, str], cwd: Path, probe: str = "/readyz"
+) -> Iterator[str]:
+    """Run a serving command (``run``, ``api``) on a free port until ``probe`` answers 200;
+    yield its base URL, then stop it with SIGTERM."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = spawn_drawdown(
+        *args,
+        env={**env, "DRAWDOWN_HTTP_ADDR": f"127.0.0.1:{port}"},
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120  # generous: a loaded machine is slow, not wrong
+        while not _answers(base + probe):
+            assert process.poll() is None, f"drawdown {' '.join(args)} exited"
+            assert time.monotonic() < deadline, f"drawdown {' '.join(args)} never answered"
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=60)
+        finally:
+            process.kill()
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
 
 
 @pytest.fixture(scope="session")

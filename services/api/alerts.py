@@ -26,7 +26,11 @@ from services.api.pagination import (
 from services.api.vocabulary import (
     AlertEventType,
     AlertStatus,
+    Country,
     EventKind,
+    Instant,
+    LanguageCode,
+    PlaceId,
     check_countries,
     check_places,
     country_of,
@@ -137,15 +141,17 @@ def _cursor(alert: Alert) -> Cursor:
 @router.get("/alerts", response_model=Page[AlertOut], responses={400: {}})
 async def list_alerts(
     session: Session,
-    place: Annotated[list[str] | None, Query(description="place ids (repeat for several)")] = None,
-    country: Annotated[list[str] | None, Query(description="countries: syria, iraq …")] = None,
+    place: Annotated[
+        list[PlaceId] | None, Query(description="place ids (repeat for several)")
+    ] = None,
+    country: Annotated[list[Country] | None, Query(description="countries")] = None,
     kind: Annotated[list[EventKind] | None, Query(description="event kinds")] = None,
     status: Annotated[list[AlertStatus] | None, Query(description="statuses")] = None,
     language: Annotated[
-        list[str] | None, Query(description="reported in any of these languages")
+        list[LanguageCode] | None, Query(description="reported in any of these languages")
     ] = None,
-    since: Annotated[datetime | None, Query(description="last_seen_at at or after")] = None,
-    until: Annotated[datetime | None, Query(description="last_seen_at before")] = None,
+    since: Annotated[Instant | None, Query(description="last_seen_at at or after")] = None,
+    until: Annotated[Instant | None, Query(description="last_seen_at before")] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: CursorText = None,
 ) -> Page[AlertOut]:

@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.api import (
     alerts,
     articles,
     dashboard,
+    deliveries,
     health,
     metrics,
     openapi,
     places,
     problems,
     sources,
+    subscriptions,
 )
 from services.api.deps import ApiState
 from services.api.mapsvg import STATIC_DIR
+from services.bus import Bus
 from services.db import sessionmaker
 from services.settings import Settings
 
@@ -38,24 +40,38 @@ def create_app(
     settings: Settings,
     engine: AsyncEngine,
     *,
-    bus_ready: Callable[[], Awaitable[bool]] | None = None,
+    bus: Bus | None = None,
 ) -> FastAPI:
-    """The application over ``engine``; ``bus_ready``, if given, is part of /readyz.
+    """The application over ``engine``; ``bus``, if given, is checked by /readyz and its
+    processor lag shown by /metrics.
 
-    The caller owns the engine (opens and disposes of it); the app holds one
-    sessionmaker over it.
+    The caller owns the engine and the bus (opens and closes them); the app holds one
+    sessionmaker over the engine. Give an in-process bus only where the processor
+    shares it (``drawdown run``): anywhere else it is an empty bus of the API's own.
     """
-    app = FastAPI(
+    # Interactive docs at /docs with Swagger UI's files served by the app itself (no CDN).
+    app = FastAPIOffline(
         title="Drawdown",
         version="1",
         description=DESCRIPTION,
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
+        static_url="/docs/assets",
     )
-    app.state.api = ApiState(settings, engine, sessionmaker(engine), bus_ready)
+    app.state.api = ApiState(settings, engine, sessionmaker(engine), bus)
     problems.install(app)
-    for module in (alerts, articles, places, sources, health, metrics, dashboard):
+    for module in (
+        alerts,
+        articles,
+        places,
+        sources,
+        subscriptions,
+        deliveries,
+        health,
+        metrics,
+        dashboard,
+    ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     openapi.install(app)

@@ -5,11 +5,25 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, Select, and_, cast, func, literal, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    Text,
+    Uuid,
+    cast,
+    column,
+    false,
+    func,
+    literal,
+    literal_column,
+    select,
+    table,
+)
 from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,9 +38,14 @@ from services.api.pagination import (
     cursor_param,
     split_page,
 )
+from services.api.search import check_search, fts5_query, parse_search, tsquery
 from services.api.vocabulary import (
     AlertStatus,
+    Country,
     EventKind,
+    Instant,
+    LanguageCode,
+    PlaceId,
     check_countries,
     check_places,
     places_in,
@@ -35,6 +54,7 @@ from services.models import Alert, AlertArticle, Article, Event, Mention, Sighti
 
 router = APIRouter(tags=["articles"])
 SNIPPET_CHARS = 280
+MAX_QUERY_CHARS = 500
 
 
 class ArticleOut(BaseModel):
@@ -107,23 +127,29 @@ class ArticleFilters:
     q: str | None = None
 
 
-def _escape_like(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+# The indexes of migration 0009, outside the models: the PostgreSQL tsvector column, the
+# SQLite FTS5 table and the articles its rowids stand for.
+_SEARCH_VECTOR: ColumnElement[Any] = literal_column("articles.search_vector")
+_FTS = table("articles_search", column("rowid", Integer), column("articles_search", Text))
+_FTS_DOCS = table("articles_search_docs", column("docid", Integer), column("article_id", Uuid))
 
 
 def text_match(q: str, dialect: str) -> ColumnElement[bool]:
-    """Full text: PostgreSQL's ``simple`` text search (every word, no stemming); elsewhere
-    (SQLite) every word as a case-insensitive substring of title and text."""
-    # Constants are written into the SQL, not bound, so PostgreSQL can match the expression
-    # to an index on it (docs/api.md, "Full text").
-    document = Article.title + literal(" ", literal_execute=True) + Article.text
+    """Articles whose title and text match ``q`` (``parse_search``): PostgreSQL's ``simple``
+    text search over ``articles.search_vector``, or SQLite's FTS5 table (migration 0009)."""
+    search = parse_search(q)
+    if not search.groups:
+        return false()
     if dialect == "postgresql":
         simple = cast(literal("simple", literal_execute=True), REGCONFIG)
-        return func.to_tsvector(simple, document).bool_op("@@")(func.plainto_tsquery(simple, q))
-    words = q.split()
-    if not words:
-        return true()
-    return and_(*(document.ilike(f"%{_escape_like(w)}%", escape="\\") for w in words))
+        query = func.to_tsquery(simple, tsquery(search))
+        return _SEARCH_VECTOR.bool_op("@@")(query)
+    found = (
+        select(_FTS_DOCS.c.article_id)
+        .join(_FTS, _FTS.c.rowid == _FTS_DOCS.c.docid)
+        .where(_FTS.c.articles_search.match(fts5_query(search)))
+    )
+    return Article.id.in_(found)
 
 
 def _about(filters: ArticleFilters) -> ColumnElement[bool] | None:
@@ -198,18 +224,25 @@ def _cursor(article: Article) -> Cursor:
 async def list_articles(
     session: Session,
     state: State,
-    place: Annotated[list[str] | None, Query(description="mentions any of these places")] = None,
-    country: Annotated[list[str] | None, Query(description="mentions a place in these")] = None,
+    place: Annotated[
+        list[PlaceId] | None, Query(description="mentions any of these places")
+    ] = None,
+    country: Annotated[list[Country] | None, Query(description="mentions a place in these")] = None,
     kind: Annotated[
         list[EventKind] | None,
         Query(description="has an event of these kinds (at the given places, if any)"),
     ] = None,
-    language: Annotated[list[str] | None, Query(description="main language")] = None,
+    language: Annotated[list[LanguageCode] | None, Query(description="main language")] = None,
     source: Annotated[list[str] | None, Query(description="source name, exactly")] = None,
-    since: Annotated[datetime | None, Query(description="stored at or after")] = None,
-    until: Annotated[datetime | None, Query(description="stored before")] = None,
+    since: Annotated[Instant | None, Query(description="stored at or after")] = None,
+    until: Annotated[Instant | None, Query(description="stored before")] = None,
     q: Annotated[
-        str | None, Query(min_length=1, max_length=500, description="words in title or text")
+        str | None,
+        Query(
+            min_length=1,
+            max_length=MAX_QUERY_CHARS,
+            description='full-text search: words, "a phrase", OR, -exclude, prefix*',
+        ),
     ] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: CursorText = None,
@@ -225,6 +258,8 @@ async def list_articles(
         until=until,
         q=q,
     )
+    if q is not None:
+        check_search(q)
     query = article_query(filters, cursor_param(cursor), limit + 1, state.dialect)
     page, following = split_page(list(await session.scalars(query)), limit, _cursor)
     return Page[ArticleOut](items=[article_out(a) for a in page], next=following)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -11,19 +11,22 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from services.bus import Bus
 from services.settings import Settings
-
-BusReady = Callable[[], Awaitable[bool]]
 
 
 @dataclass(frozen=True, slots=True)
 class ApiState:
-    """One per app: built by ``create_app`` and kept on ``app.state.api``."""
+    """One per app: built by ``create_app`` and kept on ``app.state.api``.
+
+    ``bus`` is the process's bus, if it has one to report on: /readyz asks it
+    ``ready()``, /metrics its consumer ``lag()``.
+    """
 
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
-    bus_ready: BusReady | None
+    bus: Bus | None
 
     @property
     def dialect(self) -> str:

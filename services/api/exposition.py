@@ -49,6 +49,20 @@ def labelled(
     return family
 
 
+def table(
+    name: str,
+    kind: MetricType,
+    help_text: str,
+    labels: Sequence[str],
+    rows: Iterable[tuple[Sequence[str], float]],
+) -> Metric:
+    """A family with several labels: one sample per row of (label values, value)."""
+    family = _family(name, kind, help_text, labels)
+    for values, value in rows:
+        family.add_metric(list(values), value)
+    return family
+
+
 def histogram(
     name: str, help_text: str, observations: Sequence[float], buckets: Sequence[float]
 ) -> Metric:

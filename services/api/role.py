@@ -84,6 +84,7 @@ async def serve(app: ASGIApp, host: str, port: int, stop: asyncio.Event) -> None
 
 
 async def api_role(runtime: Runtime, stop: asyncio.Event) -> None:
-    """The role as services/daemon.py runs roles: the app over the runtime's engine."""
+    """The role as services/daemon.py runs roles: the app over the runtime's engine and bus."""
     host, port = parse_addr(runtime.settings.http_addr)
-    await serve(create_app(runtime.settings, runtime.engine), host, port, stop)
+    app = create_app(runtime.settings, runtime.engine, bus=runtime.bus)
+    await serve(app, host, port, stop)

@@ -1,18 +1,34 @@
-"""``/sources``: the polled feeds and pages with their health; create and edit (token)."""
+"""``/sources``: the polled feeds and pages with their health; create and edit (token).
+
+A source added here has ``origin`` "api": reloading the sources file leaves it
+alone, unless the file lists its URL, which makes it the file's. A source of the
+file can only be enabled or disabled here, and only until the next reload; its
+other fields are the file's.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from urllib.parse import urlsplit
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Response
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.api.deps import Session, Writer
-from services.api.vocabulary import SourceHealth, SourceKind
+from services.api.vocabulary import (
+    NO_NUL,
+    HttpUrl,
+    Name,
+    Origin,
+    RowId,
+    SourceHealth,
+    SourceKind,
+    Storable,
+)
 from services.models import Source, utcnow
+from services.webhooks.subscriptions import API, FILE
 
 router = APIRouter(tags=["sources"])
 
@@ -43,6 +59,10 @@ class SourceOut(BaseModel):
     last_error: str | None
     parked_until: datetime | None
     articles_found: int
+    origin: Origin = Field(
+        description="file: the sources file's (disabled by a reload that no longer lists it); "
+        "api: added through the API"
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -53,11 +73,9 @@ def source_out(source: Source) -> SourceOut:
     return SourceOut.model_validate({**columns, "health": state})
 
 
-def _http_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"url {url!r} is not an http(s) URL with a host")
-    return url
+Language = Annotated[
+    str, Field(max_length=16, pattern=NO_NUL, description="a hint, e.g. ar"), Storable
+]
 
 
 class SourceCreate(BaseModel):
@@ -65,17 +83,18 @@ class SourceCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=256)
-    url: str = Field(max_length=2048, description="http(s); a source is identified by its URL")
+    name: Name
+    url: HttpUrl = Field(description="http(s); a source is identified by its URL")
     kind: SourceKind = "feed"
-    language: str | None = Field(None, max_length=16, description="a hint, e.g. ar")
-    interval: float | None = Field(None, gt=0, description="seconds, clamped to the poll bounds")
-    enabled: bool = True
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        return _http_url(value)
+    language: Language | None = None
+    interval: float | None = Field(
+        None,
+        gt=0,
+        allow_inf_nan=False,
+        strict=True,
+        description="seconds, clamped to the poll bounds",
+    )
+    enabled: bool = Field(True, strict=True)
 
 
 class SourceUpdate(BaseModel):
@@ -83,9 +102,13 @@ class SourceUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(None, min_length=1, max_length=256)
-    interval: float | None = Field(None, gt=0, description="seconds; null: the default")
-    enabled: bool | None = None
+    # name and enabled cannot be null: they default to a placeholder, and only the fields
+    # given apply.
+    name: Name = Field(default_factory=str)
+    interval: float | None = Field(
+        None, gt=0, allow_inf_nan=False, strict=True, description="seconds; null: the default"
+    )
+    enabled: bool = Field(default_factory=bool, strict=True)
 
 
 async def _get(session: Session, source_id: int) -> Source:
@@ -102,8 +125,8 @@ async def list_sources(session: Session) -> list[SourceOut]:
     return [source_out(s) for s in found]
 
 
-@router.get("/sources/{source_id}", response_model=SourceOut, responses={404: {}})
-async def get_source(source_id: int, session: Session) -> SourceOut:
+@router.get("/sources/{source_id}", response_model=SourceOut, responses={404: {}, 422: {}})
+async def get_source(source_id: RowId, session: Session) -> SourceOut:
     return source_out(await _get(session, source_id))
 
 
@@ -112,13 +135,19 @@ async def get_source(source_id: int, session: Session) -> SourceOut:
     response_model=SourceOut,
     status_code=201,
     dependencies=[Writer],
-    responses={401: {}, 409: {}},
+    responses={400: {}, 401: {}, 409: {}, 422: {}},
 )
 async def create_source(body: SourceCreate, session: Session, response: Response) -> SourceOut:
-    """Add a source; due for a poll at once. 409 if its URL is already a source."""
+    """Add a source (``origin`` api); due for a poll at once. 409 if its URL is already a
+    source."""
     now = utcnow()
     source = Source(
-        **body.model_dump(), next_poll_at=now, error_count=0, articles_found=0, created_at=now
+        **body.model_dump(),
+        next_poll_at=now,
+        error_count=0,
+        articles_found=0,
+        origin=API,
+        created_at=now,
     )
     session.add(source)
     try:
@@ -133,14 +162,20 @@ async def create_source(body: SourceCreate, session: Session, response: Response
     "/sources/{source_id}",
     response_model=SourceOut,
     dependencies=[Writer],
-    responses={401: {}, 404: {}},
+    responses={400: {}, 401: {}, 404: {}, 409: {}, 422: {}},
 )
-async def update_source(source_id: int, body: SourceUpdate, session: Session) -> SourceOut:
-    """Enable or disable a source, rename it, or change its interval."""
+async def update_source(source_id: RowId, body: SourceUpdate, session: Session) -> SourceOut:
+    """Enable or disable a source, rename it, or change its interval. A source of the
+    sources file can only be enabled or disabled (until the file is loaded again): 409."""
     source = await _get(session, source_id)
-    for name, value in body.model_dump(exclude_unset=True).items():
-        if value is None and name != "interval":
-            raise HTTPException(422, f"{name} cannot be null")
+    changes = {name: getattr(body, name) for name in body.model_fields_set}
+    if source.origin == FILE and set(changes) - {"enabled"}:
+        raise HTTPException(
+            409,
+            f"source {source_id} comes from the sources file: change its "
+            f"{', '.join(sorted(set(changes) - {'enabled'}))} there (only enabled can be set here)",
+        )
+    for name, value in changes.items():
         setattr(source, name, value)
     await session.commit()
     await session.refresh(source)

@@ -1,29 +1,177 @@
-"""Webhook operations on the command line: deliveries, redeliver, ping, subscriptions.
+"""Webhook operations for operators: the outbox as they read it, and the command line.
 
-(The HTTP API will offer the same; until then these are how an operator sees and
-repairs deliveries.) Secrets are never printed.
+The first half is shared by ``drawdown deliveries | redeliver | ping |
+subscriptions`` and the HTTP API (services/api/subscriptions.py, deliveries.py):
+deliveries with their attempts, counts per status, deliveries held by inactive
+subscriptions. Requeueing is ``queue.requeue``; enabling, disabling and pinging
+a subscription are in ``services.webhooks.subscriptions``. The second half is
+the command line's output. Secrets are never printed.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Collection, Sequence
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ingest.sources import load_subscriptions, sources_path
 from services.db import open_database, sessionmaker
 from services.errors import ConfigError
-from services.models import AlertEvent, Delivery, DeliveryAttempt, Subscription
+from services.models import Alert, AlertEvent, Delivery, DeliveryAttempt, Subscription
 from services.settings import Settings
 from services.webhooks import payload, queue
-from services.webhooks.send import post
+from services.webhooks import subscriptions as subscription_rows
 from services.webhooks.transport import make_webhook_client
 
 STATUSES = ("pending", "delivered", "dead", "cancelled")
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptReport:
+    number: int
+    at: datetime
+    status: int | None  # the HTTP status; None when there was no answer
+    latency_ms: float | None
+    error: str | None
+    response: str | None  # the answer's first KiB
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    """A delivery as operators see it: ``drawdown deliveries``, ``GET /deliveries``."""
+
+    id: uuid.UUID
+    subscription_id: int
+    subscription: str
+    event_id: int
+    type: str
+    alert_id: uuid.UUID
+    place: str
+    kind: str
+    status: str
+    attempts: int  # claims so far, the one in flight included
+    next_attempt_at: datetime | None
+    retrying_since: datetime
+    last_status: int | None
+    last_error: str | None
+    delivered_at: datetime | None
+    created_at: datetime
+    tries: tuple[AttemptReport, ...] = ()
+
+    @property
+    def webhook_id(self) -> str:
+        return payload.message_id(self.id)
+
+
+# The columns a report takes from its ``deliveries`` row as they are.
+_DELIVERY_COLUMNS = tuple(
+    name
+    for name in DeliveryReport.__dataclass_fields__
+    if name not in ("subscription", "type", "place", "kind", "tries")
+)
+
+
+async def _tries(
+    session: AsyncSession, ids: list[uuid.UUID]
+) -> dict[uuid.UUID, tuple[AttemptReport, ...]]:
+    found: dict[uuid.UUID, list[AttemptReport]] = {}
+    for a in await session.scalars(
+        select(DeliveryAttempt)
+        .where(DeliveryAttempt.delivery_id.in_(ids))
+        .order_by(DeliveryAttempt.number, DeliveryAttempt.id)
+    ):
+        report = AttemptReport(a.number, a.at, a.status, a.latency_ms, a.error, a.response)
+        found.setdefault(a.delivery_id, []).append(report)
+    return {key: tuple(value) for key, value in found.items()}
+
+
+async def delivery_reports(
+    session: AsyncSession,
+    *,
+    limit: int,
+    delivery_id: uuid.UUID | None = None,
+    subscription_id: int | None = None,
+    statuses: Collection[str] = (),
+    alert_id: uuid.UUID | None = None,
+    types: Collection[str] = (),
+    where: Sequence[ColumnElement[bool]] = (),
+    tries: bool = True,
+) -> list[DeliveryReport]:
+    """At most ``limit`` deliveries, newest first (``created_at``, then ``id``, descending),
+    passing every filter given and the conditions in ``where``; with their attempts when
+    ``tries``."""
+    query = (
+        select(Delivery, Subscription.name, AlertEvent.type, Alert.place, Alert.kind)
+        .join(Subscription, Subscription.id == Delivery.subscription_id)
+        .join(AlertEvent, AlertEvent.id == Delivery.event_id)
+        .join(Alert, Alert.id == Delivery.alert_id)
+        .where(*where)
+        .order_by(Delivery.created_at.desc(), Delivery.id.desc())
+        .limit(limit)
+    )
+    if delivery_id is not None:
+        query = query.where(Delivery.id == delivery_id)
+    if subscription_id is not None:
+        query = query.where(Delivery.subscription_id == subscription_id)
+    if statuses:
+        query = query.where(Delivery.status.in_(sorted(statuses)))
+    if alert_id is not None:
+        query = query.where(Delivery.alert_id == alert_id)
+    if types:
+        query = query.where(AlertEvent.type.in_(sorted(types)))
+    rows = (await session.execute(query)).all()
+    attempts = await _tries(session, [row.Delivery.id for row in rows]) if tries and rows else {}
+    reports = []
+    for row in rows:
+        d = row.Delivery
+        reports.append(
+            DeliveryReport(
+                **{name: getattr(d, name) for name in _DELIVERY_COLUMNS},
+                subscription=row.name,
+                type=row.type,
+                place=row.place,
+                kind=row.kind,
+                tries=attempts.get(d.id, ()),
+            )
+        )
+    return reports
+
+
+async def delivery_counts(
+    session: AsyncSession, subscription_ids: Collection[int] | None = None
+) -> dict[int, dict[str, int]]:
+    """Deliveries per status (every status, zeros included) of the subscriptions in
+    ``subscription_ids``, or of every subscription that has any."""
+    query = select(Delivery.subscription_id, Delivery.status, func.count())
+    if subscription_ids is not None:
+        query = query.where(Delivery.subscription_id.in_(sorted(subscription_ids)))
+    counts = {key: dict.fromkeys(STATUSES, 0) for key in subscription_ids or ()}
+    grouped = await session.execute(query.group_by(Delivery.subscription_id, Delivery.status))
+    for subscription_id, status, count in grouped:
+        counts.setdefault(subscription_id, dict.fromkeys(STATUSES, 0))[status] = count
+    return counts
+
+
+async def held(session: AsyncSession, subscription_id: int | None = None) -> int:
+    """Pending deliveries (of one subscription) that wait because it is inactive."""
+    query = (
+        select(func.count())
+        .select_from(Delivery)
+        .join(Subscription, Subscription.id == Delivery.subscription_id)
+        .where(Delivery.status == "pending", ~Subscription.active)
+    )
+    if subscription_id is not None:
+        query = query.where(Delivery.subscription_id == subscription_id)
+    return int(await session.scalar(query) or 0)
+
+
+# The command line.
 
 
 def _out(line: str) -> None:
@@ -47,73 +195,38 @@ async def find_subscription(session: AsyncSession, name: str) -> Subscription:
     return found
 
 
-async def _delivery_reports(
-    session: AsyncSession, subscription: str | None, status: str | None, limit: int
-) -> list[dict[str, Any]]:
-    query = (
-        select(Delivery, Subscription.name, AlertEvent.type, AlertEvent.alert)
-        .join(Subscription, Subscription.id == Delivery.subscription_id)
-        .join(AlertEvent, AlertEvent.id == Delivery.event_id)
-        .order_by(Delivery.created_at.desc(), Delivery.event_id.desc())
-        .limit(limit)
-    )
-    if subscription is not None:
-        query = query.where(Subscription.id == (await find_subscription(session, subscription)).id)
-    if status is not None:
-        query = query.where(Delivery.status == status)
-    rows = (await session.execute(query)).all()
-    attempts: dict[uuid.UUID, list[dict[str, Any]]] = {}
-    if rows:
-        ids = [row.Delivery.id for row in rows]
-        for attempt in await session.scalars(
-            select(DeliveryAttempt)
-            .where(DeliveryAttempt.delivery_id.in_(ids))
-            .order_by(DeliveryAttempt.number, DeliveryAttempt.id)
-        ):
-            attempts.setdefault(attempt.delivery_id, []).append(
-                {
-                    "number": attempt.number,
-                    "at": _iso(attempt.at),
-                    "status": attempt.status,
-                    "latency_ms": attempt.latency_ms,
-                    "error": attempt.error,
-                    "response": attempt.response,
-                }
-            )
-    return [
-        {
-            "id": str(row.Delivery.id),
-            "webhook_id": payload.message_id(row.Delivery.id),
-            "subscription": row.name,
-            "event_id": row.Delivery.event_id,
-            "type": row.type,
-            "alert_id": str(row.Delivery.alert_id),
-            "place": row.alert.get("place"),
-            "kind": row.alert.get("kind"),
-            "status": row.Delivery.status,
-            "attempts": row.Delivery.attempts,
-            "next_attempt_at": _iso(row.Delivery.next_attempt_at),
-            "last_status": row.Delivery.last_status,
-            "last_error": row.Delivery.last_error,
-            "delivered_at": _iso(row.Delivery.delivered_at),
-            "created_at": _iso(row.Delivery.created_at),
-            "tries": attempts.get(row.Delivery.id, []),
-        }
-        for row in rows
-    ]
+def _report_json(report: DeliveryReport) -> dict[str, Any]:
+    return {
+        "id": str(report.id),
+        "webhook_id": report.webhook_id,
+        "subscription": report.subscription,
+        "event_id": report.event_id,
+        "type": report.type,
+        "alert_id": str(report.alert_id),
+        "place": report.place,
+        "kind": report.kind,
+        "status": report.status,
+        "attempts": report.attempts,
+        "next_attempt_at": _iso(report.next_attempt_at),
+        "last_status": report.last_status,
+        "last_error": report.last_error,
+        "delivered_at": _iso(report.delivered_at),
+        "created_at": _iso(report.created_at),
+        "tries": [asdict(attempt) | {"at": _iso(attempt.at)} for attempt in report.tries],
+    }
 
 
-def _print_delivery(report: dict[str, Any]) -> None:
-    last = report["last_error"] or (report["last_status"] and f"HTTP {report['last_status']}")
+def _print_delivery(report: DeliveryReport) -> None:
+    last = report.last_error or (report.last_status and f"HTTP {report.last_status}")
     _out(
-        f"{report['id']} {report['status']:<9} {report['subscription']} "
-        f"event {report['event_id']} {report['type']} {report['place']}:{report['kind']} "
-        f"attempts={report['attempts']} last={last or '-'}"
-        + (f" next={report['next_attempt_at']}" if report["status"] == "pending" else "")
+        f"{report.id} {report.status:<9} {report.subscription} "
+        f"event {report.event_id} {report.type} {report.place}:{report.kind} "
+        f"attempts={report.attempts} last={last or '-'}"
+        + (f" next={_iso(report.next_attempt_at)}" if report.status == "pending" else "")
     )
-    for attempt in report["tries"]:
-        answer = attempt["error"] or f"HTTP {attempt['status']}"
-        _out(f"    #{attempt['number']} {attempt['at']} {answer} {attempt['latency_ms']:.0f} ms")
+    for attempt in report.tries:
+        answer = attempt.error or f"HTTP {attempt.status}"
+        _out(f"    #{attempt.number} {_iso(attempt.at)} {answer} {attempt.latency_ms or 0:.0f} ms")
 
 
 async def deliveries(
@@ -121,10 +234,18 @@ async def deliveries(
 ) -> int:
     """``drawdown deliveries``: the newest deliveries, each with its attempts."""
     async with open_database(settings) as engine, sessionmaker(engine)() as session:
-        reports = await _delivery_reports(session, subscription, status, limit)
+        subscription_id = None
+        if subscription is not None:
+            subscription_id = (await find_subscription(session, subscription)).id
+        reports = await delivery_reports(
+            session,
+            limit=limit,
+            subscription_id=subscription_id,
+            statuses=() if status is None else (status,),
+        )
     for report in reports:
         if as_json:
-            _out(json.dumps(report, ensure_ascii=False))
+            _out(json.dumps(_report_json(report), ensure_ascii=False))
         else:
             _print_delivery(report)
     if not reports and not as_json:
@@ -154,16 +275,12 @@ async def redeliver(
             subscription_id=subscription_id if dead else None,
         )
         async with sessionmaker(engine)() as session:
-            held = await session.scalar(
-                select(func.count())
-                .select_from(Delivery)
-                .join(Subscription, Subscription.id == Delivery.subscription_id)
-                .where(Delivery.status == "pending", ~Subscription.active)
-            )
+            waiting = await held(session)
     _out(f"requeued {count} deliveries")
-    if held:
+    if waiting:
         _out(
-            f"{held} pending deliveries wait for inactive subscriptions (`drawdown subscriptions`)"
+            f"{waiting} pending deliveries wait for inactive subscriptions "
+            "(`drawdown subscriptions`)"
         )
     return 0 if count or not delivery else 1
 
@@ -174,18 +291,11 @@ async def ping(settings: Settings, name: str) -> int:
         await load_subscriptions(engine, sources_path(settings.sources))
         async with sessionmaker(engine)() as session:
             subscription = await find_subscription(session, name)
-    now = datetime.now(UTC)
-    body = payload.body(payload.TEST_EVENT, now, {"subscription": subscription.name})
-    headers = payload.headers(subscription.secret, f"msg_test_{uuid.uuid4().hex}", body, now)
     async with make_webhook_client(settings) as client:
-        outcome = await post(
-            client,
-            subscription.url,
-            body,
-            headers,
-            timeout=settings.webhook_timeout,
-            max_bytes=settings.webhook_max_response_bytes,
+        sent = await subscription_rows.ping(
+            client, settings, subscription.name, subscription.url, subscription.secret
         )
+    outcome = sent.outcome
     answer = outcome.error or f"HTTP {outcome.status}"
     _out(
         f"ping subscription={subscription.name} url={subscription.url} answer={answer!r} "
@@ -203,27 +313,16 @@ async def subscriptions(settings: Settings, as_json: bool, enable: str | None) -
         await load_subscriptions(engine, sources_path(settings.sources))
         async with sessionmaker(engine).begin() as session:
             if enable is not None:
-                found = await find_subscription(session, enable)
-                await session.execute(
-                    update(Subscription)
-                    .where(Subscription.id == found.id)
-                    .values(
-                        active=True, disabled_reason=None, consecutive_failures=0, paused_until=None
-                    )
+                await subscription_rows.enable(
+                    session, (await find_subscription(session, enable)).id
                 )
-            counts = {
-                (row.subscription_id, row.status): row.count
-                for row in await session.execute(
-                    select(
-                        Delivery.subscription_id, Delivery.status, func.count().label("count")
-                    ).group_by(Delivery.subscription_id, Delivery.status)
-                )
-            }
+            counts = await delivery_counts(session)
             rows = list(await session.scalars(select(Subscription).order_by(Subscription.name)))
     for row in rows:
         report = {
             "name": row.name,
             "url": row.url,
+            "origin": row.origin,
             "active": row.active,
             "disabled_reason": row.disabled_reason,
             "description": row.description,
@@ -235,14 +334,14 @@ async def subscriptions(settings: Settings, as_json: bool, enable: str | None) -
             "min_status": row.min_status,
             "consecutive_failures": row.consecutive_failures,
             "paused_until": _iso(row.paused_until),
-            "deliveries": {status: counts.get((row.id, status), 0) for status in STATUSES},
+            "deliveries": counts.get(row.id, dict.fromkeys(STATUSES, 0)),
         }
         if as_json:
             _out(json.dumps(report, ensure_ascii=False))
             continue
         state = "active" if row.active else f"inactive ({row.disabled_reason})"
         tally = " ".join(f"{k}={v}" for k, v in report["deliveries"].items())
-        _out(f"{row.name}: {row.url} {state} {tally}")
+        _out(f"{row.name}: {row.url} ({row.origin}) {state} {tally}")
     if not rows and not as_json:
         _out("no subscriptions")
     return 0

@@ -118,7 +118,7 @@ class Dispatcher:
         if self._tasks:
             log.info("dispatcher draining in_flight=%d", len(self._tasks))
             await asyncio.wait(self._tasks)
-        log.info("dispatcher stopped sent=%d", self.sent)
+        log.info("dispatcher stopped sent=%d", self.sent, extra={"sent": self.sent})
 
     async def _claim(self, wanted: int) -> int:
         s = self._settings
@@ -225,15 +225,22 @@ def _log(result: Result) -> None:
         f"delivery_id={job.delivery_id} subscription={job.subscription} event_id={job.event_id} "
         f"attempt={job.attempt} answer={what!r} latency_ms={outcome.latency_ms:.0f}"
     )
+    fields = {
+        "delivery_id": str(job.delivery_id),
+        "subscription_id": job.subscription_id,
+        "event_id": job.event_id,
+        "attempt": job.attempt,
+        "status": decision.status,
+    }
     if decision.status == "delivered":
-        log.debug("webhook delivered %s", context)
+        log.debug("webhook delivered %s", context, extra=fields)
     elif decision.status == "pending" and decision.next_attempt_at is not None:
         wait = (decision.next_attempt_at - result.at).total_seconds()
-        log.info("webhook failed, retrying %s retry_in=%.1fs", context, wait)
+        log.info("webhook failed, retrying %s retry_in=%.1fs", context, wait, extra=fields)
     elif decision.status == "cancelled":
-        log.warning("webhook endpoint is gone, subscription disabled %s", context)
+        log.warning("webhook endpoint is gone, subscription disabled %s", context, extra=fields)
     else:
-        log.warning("webhook delivery dead %s", context)
+        log.warning("webhook delivery dead %s", context, extra=fields)
 
 
 async def _wait(stop: asyncio.Event, timeout: float, *events: asyncio.Event) -> None:

@@ -1,4 +1,5 @@
-"""In-process webhook counters, for the future ``/metrics`` endpoint (and the benchmark).
+"""In-process webhook counters of one dispatcher (the benchmark reads them; ``/metrics``
+reads the same figures for the whole deployment from the database).
 
 ``METRICS`` is the process's one registry: plain counters and two histograms with
 Prometheus-style cumulative buckets, updated by the dispatcher as attempts come

@@ -1,14 +1,21 @@
-"""Webhook subscriptions: parsed from the sources file, upserted into ``subscriptions``.
+"""Webhook subscriptions: from the sources file or the API into ``subscriptions``.
 
-A subscription is identified by its url and name. Loading is idempotent: the
-filters, description and active flag follow the file; a secret given in the
-file replaces the stored one; a subscription without one gets a generated
-secret the first time it is stored (``whsec_`` + base64 of 24 random bytes),
-logged once at INFO with its name so the operator can give it to the
-receiver, and never logged or shown again. A subscription no longer in the
-file is deactivated (its pending deliveries wait; listing it again resumes
-them). One that its endpoint disabled with ``410 Gone`` stays disabled until
-``drawdown subscriptions --enable NAME``.
+A subscription from the file is identified by its url and name. Loading is
+idempotent: the filters, description and active flag follow the file; a secret
+given in the file replaces the stored one; a subscription without one gets a
+generated secret the first time it is stored (``whsec_`` + base64 of 24 random
+bytes), logged once at INFO with its name so the operator can give it to the
+receiver, and never logged or shown again. A subscription of the file
+(``origin`` "file") no longer in it is deactivated (its pending deliveries
+wait; listing it again resumes them); one made through the API (``origin``
+"api") is not the file's to deactivate — unless the file lists its url and
+name, which makes it the file's. One that its endpoint disabled with
+``410 Gone`` stays disabled until an operator enables it again
+(``drawdown subscriptions --enable NAME``, ``PATCH /subscriptions/{id}``).
+
+The checks of each field are shared by the file's parser and the API's models,
+and so are the operations of the command line and the API (create, enable,
+disable, ping).
 """
 
 from __future__ import annotations
@@ -18,10 +25,13 @@ import binascii
 import logging
 import math
 import secrets
+import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import httpx
 import yaml
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -31,6 +41,9 @@ from processor.events import EVENT_KINDS
 from processor.gazetteer import gazetteer
 from processor.routing import MIN_STATUSES
 from services.models import Subscription, utcnow
+from services.settings import Settings
+from services.webhooks import payload
+from services.webhooks.send import Outcome, post
 from services.yamlfile import NodeReader
 
 log = logging.getLogger(__name__)
@@ -41,6 +54,11 @@ SECRET_BYTES = 24
 GONE = "gone:"  # the endpoint answered 410; only an operator re-enables it
 REMOVED = "removed: no longer in the sources file"
 INACTIVE = "inactive: active is false in the sources file"
+DISABLED = "disabled: through the API"
+# Who owns a row (the ``origin`` column): a reload of the file deactivates only its own.
+FILE = "file"
+API = "api"
+ORIGINS = (FILE, API)
 KEYS = frozenset(
     {
         "name",
@@ -90,51 +108,75 @@ def valid_secret(secret: str) -> bool:
     return 24 <= len(key) <= 64
 
 
-def _known(reader: NodeReader, node: yaml.Node, key: str, known: frozenset[str]) -> tuple[str, ...]:
-    values = reader.text_list(node, key)
-    unknown = sorted(set(values) - known)
+def known_values(key: str) -> frozenset[str]:
+    """The values Drawdown knows for the filter ``key``: places, countries or kinds."""
+    places = gazetteer().places
+    if key == "places":
+        return frozenset(p.id for p in places)
+    if key == "countries":
+        return frozenset(p.country for p in places)
+    if key == "kinds":
+        return frozenset(EVENT_KINDS)
+    raise KeyError(key)
+
+
+def check_known(key: str, values: Iterable[str]) -> tuple[str, ...]:
+    """``values`` without repeats, in order; ValueError naming those ``key`` does not know."""
+    known = known_values(key)
+    checked = tuple(dict.fromkeys(values))
+    unknown = sorted(set(checked) - known)
     if unknown:
-        raise reader.error(node, f"unknown {key} {unknown} (known: {', '.join(sorted(known))})")
-    return tuple(dict.fromkeys(values))
+        raise ValueError(f"unknown {key} {unknown} (known: {', '.join(sorted(known))})")
+    return checked
 
 
-def _confidence(reader: NodeReader, node: yaml.Node) -> float:
-    value = reader.scalar(node)
+def check_secret(secret: str) -> str:
+    if not valid_secret(secret):  # never echo the value
+        raise ValueError("'secret' must be whsec_ and the base64 of 24 to 64 bytes")
+    return secret
+
+
+def check_min_confidence(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise reader.error(node, f"'min_confidence' must be a number from 0 to 1, not {value!r}")
+        raise ValueError(f"'min_confidence' must be a number from 0 to 1, not {value!r}")
     if not 0 <= value <= 1:
-        raise reader.error(node, f"'min_confidence' must be from 0 to 1, not {value}")
+        raise ValueError(f"'min_confidence' must be from 0 to 1, not {value}")
     return float(value)
 
 
+def check_min_status(value: object) -> str:
+    if value not in MIN_STATUSES:
+        raise ValueError(f"'min_status' must be one of {', '.join(MIN_STATUSES)}, not {value!r}")
+    return str(value)
+
+
+def normal_languages(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(language.lower() for language in values))
+
+
+def _checked(reader: NodeReader, node: yaml.Node, check: Callable[[Any], Any], value: Any) -> Any:
+    try:
+        return check(value)
+    except ValueError as exc:
+        raise reader.error(node, str(exc)) from None
+
+
 def _value(reader: NodeReader, key: str, node: yaml.Node) -> Any:
-    places = gazetteer().places
     if key == "url":
         return reader.http_url(node)
     if key == "secret":
-        secret = reader.text(node, key)
-        if not valid_secret(secret):  # never echo the value
-            raise reader.error(node, "'secret' must be whsec_ and the base64 of 24 to 64 bytes")
-        return secret
+        return _checked(reader, node, check_secret, reader.text(node, key))
     if key == "active":
         return reader.boolean(node, key)
-    if key == "places":
-        return _known(reader, node, key, frozenset(p.id for p in places))
-    if key == "countries":
-        return _known(reader, node, key, frozenset(p.country for p in places))
-    if key == "kinds":
-        return _known(reader, node, key, frozenset(EVENT_KINDS))
+    if key in ("places", "countries", "kinds"):
+        values = reader.text_list(node, key)
+        return _checked(reader, node, lambda v: check_known(key, v), values)
     if key == "languages":
-        return tuple(dict.fromkeys(language.lower() for language in reader.text_list(node, key)))
+        return normal_languages(reader.text_list(node, key))
     if key == "min_confidence":
-        return _confidence(reader, node)
+        return _checked(reader, node, check_min_confidence, reader.scalar(node))
     if key == "min_status":
-        status = reader.scalar(node)
-        if status not in MIN_STATUSES:
-            raise reader.error(
-                node, f"'min_status' must be one of {', '.join(MIN_STATUSES)}, not {status!r}"
-            )
-        return status
+        return _checked(reader, node, check_min_status, reader.scalar(node))
     return reader.text(node, key)  # name, description
 
 
@@ -178,6 +220,7 @@ async def _store(session: AsyncSession, spec: SubscriptionSpec, now: datetime) -
             active=spec.active,
             disabled_reason=None if spec.active else INACTIVE,
             consecutive_failures=0,
+            origin=FILE,
             created_at=now,
             updated_at=now,
             **_row(spec),
@@ -187,16 +230,17 @@ async def _store(session: AsyncSession, spec: SubscriptionSpec, now: datetime) -
     )
     if created is not None:
         if spec.secret is None:
-            log.info(
-                "subscription secret generated, give it to the receiver (shown once) "
-                "subscription=%s secret=%s",
-                spec.name,
-                secret,
-            )
+            _log_secret(spec.name, secret)
         return
-    changes = _row(spec) | ({"secret": spec.secret} if spec.secret else {})
     where = (Subscription.url == spec.url, Subscription.name == spec.name)
-    await session.execute(update(Subscription).where(*where).values(**changes, updated_at=now))
+    if await session.scalar(select(Subscription.origin).where(*where)) == API:
+        log.info(
+            "subscription made through the API is now the sources file's subscription=%s", spec.name
+        )
+    changes = _row(spec) | ({"secret": spec.secret} if spec.secret else {})
+    await session.execute(
+        update(Subscription).where(*where).values(**changes, origin=FILE, updated_at=now)
+    )
     if not spec.active:
         await session.execute(
             update(Subscription)
@@ -211,6 +255,15 @@ async def _store(session: AsyncSession, spec: SubscriptionSpec, now: datetime) -
     )
 
 
+def _log_secret(name: str, secret: str) -> None:
+    log.info(
+        "subscription secret generated, give it to the receiver (shown once) "
+        "subscription=%s secret=%s",
+        name,
+        secret,
+    )
+
+
 def _undoable() -> Any:
     return or_(
         Subscription.disabled_reason.is_(None), ~Subscription.disabled_reason.startswith(GONE)
@@ -220,13 +273,16 @@ def _undoable() -> Any:
 async def sync_subscriptions(
     session: AsyncSession, specs: list[SubscriptionSpec], now: datetime | None = None
 ) -> None:
-    """Upsert ``specs`` by (url, name) and deactivate subscriptions no longer listed."""
+    """Upsert ``specs`` by (url, name) and deactivate the file's subscriptions no longer
+    listed (those made through the API are left alone)."""
     now = now or utcnow()
     for spec in sorted(specs, key=lambda s: (s.url, s.name)):  # one lock order for all
         await _store(session, spec, now)
     listed = {(spec.url, spec.name) for spec in specs}
     rows = await session.execute(
-        select(Subscription.id, Subscription.url, Subscription.name).where(Subscription.active)
+        select(Subscription.id, Subscription.url, Subscription.name).where(
+            Subscription.active, Subscription.origin == FILE
+        )
     )
     gone = [row for row in rows if (row.url, row.name) not in listed]
     for row in gone:
@@ -239,3 +295,77 @@ async def sync_subscriptions(
             .where(Subscription.id.in_([row.id for row in gone]))
             .values(active=False, disabled_reason=REMOVED, updated_at=now)
         )
+
+
+# Operations shared by the command line (services.webhooks.commands) and the HTTP API.
+
+
+def new_subscription(
+    spec: SubscriptionSpec, origin: str, now: datetime | None = None
+) -> Subscription:
+    """A row for ``spec`` (its secret, or a generated one), to be added to a session; the
+    caller gives the secret to whoever made it, once."""
+    now = now or utcnow()
+    return Subscription(
+        name=spec.name,
+        url=spec.url,
+        secret=spec.secret or generate_secret(),
+        active=spec.active,
+        disabled_reason=None if spec.active else DISABLED,
+        consecutive_failures=0,
+        origin=origin,
+        created_at=now,
+        updated_at=now,
+        **_row(spec),
+    )
+
+
+async def enable(session: AsyncSession, subscription_id: int, now: datetime | None = None) -> None:
+    """Active again, whatever deactivated it (a 410, the file, the API); breaker closed."""
+    await session.execute(
+        update(Subscription)
+        .where(Subscription.id == subscription_id)
+        .values(
+            active=True,
+            disabled_reason=None,
+            consecutive_failures=0,
+            paused_until=None,
+            updated_at=now or utcnow(),
+        )
+    )
+
+
+async def disable(session: AsyncSession, subscription_id: int, now: datetime | None = None) -> None:
+    """Inactive (``DISABLED``): no new deliveries, its pending ones wait. An inactive
+    subscription keeps the reason it has."""
+    await session.execute(
+        update(Subscription)
+        .where(Subscription.id == subscription_id, Subscription.active)
+        .values(active=False, disabled_reason=DISABLED, updated_at=now or utcnow())
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Ping:
+    webhook_id: str  # msg_test_…: a fresh one per ping, never a delivery's
+    outcome: Outcome
+
+
+async def ping(
+    client: httpx.AsyncClient, settings: Settings, name: str, url: str, secret: str
+) -> Ping:
+    """Send a signed ``webhook.test`` to ``url`` now, through ``client`` (the guarded
+    webhook client); what it answered. Nothing is recorded: a 410 here disables nothing."""
+    now = utcnow()
+    body = payload.body(payload.TEST_EVENT, now, {"subscription": name})
+    webhook_id = f"msg_test_{uuid.uuid4().hex}"
+    headers = payload.headers(secret, webhook_id, body, now)
+    outcome = await post(
+        client,
+        url,
+        body,
+        headers,
+        timeout=settings.webhook_timeout,
+        max_bytes=settings.webhook_max_response_bytes,
+    )
+    return Ping(webhook_id, outcome)

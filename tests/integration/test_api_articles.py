@@ -59,6 +59,8 @@ async def test_full_text_query_on_postgresql(
     assert found
     assert found <= {seed_ids["001"], seed_ids["003"]}
     assert await _ids(api, {"q": "Пентагоні"}) == {seed_ids["004"]}
+    assert await _ids(api, {"q": "Пентагон*"}) == {seed_ids["004"]}
+    assert await _ids(api, {"q": "Пентагоні OR قسرك"}) == found | {seed_ids["004"]}
     assert await _ids(api, {"q": "zzzqqq nothing"}) == set()
 
 
@@ -91,7 +93,7 @@ async def test_article_detail(api: httpx.AsyncClient, seed_ids: dict[str, str]) 
     is_problem(await api.get("/articles/00000000-0000-0000-0000-000000000000"), 404)
 
 
-async def test_sqlite_full_text_is_a_substring_match_and_pages_hold(tmp_path: Path) -> None:
+async def test_sqlite_full_text_and_pages_hold(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'drawdown.db'}"
     reports = await replay_seeds(url)
     ids = {r["file"][:3]: r["article_id"] for r in reports if "file" in r}
@@ -99,6 +101,8 @@ async def test_sqlite_full_text_is_a_substring_match_and_pages_hold(tmp_path: Pa
         assert await _ids(api, {"q": "قسرك"}) >= {ids["001"], ids["003"]}
         assert await _ids(api, {"q": "Пентагоні офіційну"}) == {ids["004"]}
         assert await _ids(api, {"q": "Пентагоні Qasrak"}) == set()  # every word must occur
+        assert await _ids(api, {"q": "Пентагон*"}) == {ids["004"]}
+        assert await _ids(api, {"q": "Пентагоні OR قسرك"}) >= {ids["001"], ids["003"], ids["004"]}
         walked: list[str] = []
         cursor: str | None = None
         while True:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from ingest.sources import load_sources
 from tests.apikit import TOKEN, api_client, is_problem
 
 FEED = {"name": "Enab Baladi (Arabic)", "url": "https://www.enabbaladi.net/feed", "language": "ar"}
@@ -84,3 +86,67 @@ async def test_bad_and_duplicate_sources_are_refused(pg_url: str) -> None:
             "/sources", content=b"{", headers={**AUTH, "content-type": "application/json"}
         )
         is_problem(not_json, 422)
+
+
+async def test_a_reload_leaves_api_sources_alone_and_takes_over_listed_urls(
+    pg_url: str, tmp_path: Path
+) -> None:
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(
+        "sources:\n"
+        "  - {name: Kept, url: 'https://kept.example/feed'}\n"
+        "  - {name: Dropped, url: 'https://dropped.example/feed'}\n",
+        encoding="utf-8",
+    )
+    async with api_client(pg_url) as (api, engine):
+        await load_sources(engine, sources)
+        mine = await _create(api, FEED)
+        claimed = await _create(api, {"name": "Mine", "url": "https://claimed.example/feed"})
+        assert (mine["origin"], claimed["origin"]) == ("api", "api")
+        sources.write_text(
+            "sources:\n"
+            "  - {name: Kept, url: 'https://kept.example/feed'}\n"
+            "  - {name: Claimed, url: 'https://claimed.example/feed', interval: 900}\n",
+            encoding="utf-8",
+        )
+        report = await load_sources(engine, sources)
+        assert report.disabled == 1
+
+        shown = {s["url"]: s for s in (await api.get("/sources")).json()}
+        assert shown["https://dropped.example/feed"]["enabled"] is False
+        assert shown["https://kept.example/feed"]["enabled"] is True
+        assert shown[FEED["url"]] == mine  # the file does not own it: untouched
+        taken = shown["https://claimed.example/feed"]
+        assert (taken["origin"], taken["name"], taken["interval"]) == ("file", "Claimed", 900)
+
+        sources.write_text(
+            "sources:\n  - {name: Kept, url: 'https://kept.example/feed'}\n", encoding="utf-8"
+        )
+        await load_sources(engine, sources)
+        gone = (await api.get(f"/sources/{taken['id']}")).json()
+        assert gone["enabled"] is False  # the file's now, so it is the file's to disable
+        assert (await api.get(f"/sources/{mine['id']}")).json()["enabled"] is True
+
+
+async def test_a_source_of_the_file_can_only_be_enabled_or_disabled(
+    pg_url: str, tmp_path: Path
+) -> None:
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(
+        "sources:\n  - {name: Kept, url: 'https://kept.example/feed'}\n", encoding="utf-8"
+    )
+    async with api_client(pg_url) as (api, engine):
+        await load_sources(engine, sources)
+        (source,) = (await api.get("/sources")).json()
+        path = f"/sources/{source['id']}"
+        owned = is_problem(
+            await api.patch(path, json={"name": "Renamed", "enabled": False}, headers=AUTH), 409
+        )
+        assert "sources file" in owned["detail"]
+        assert "name" in owned["detail"]
+        off = await api.patch(path, json={"enabled": False}, headers=AUTH)
+        assert (off.status_code, off.json()["health"]) == (200, "disabled")
+        await load_sources(engine, sources)  # the file says enabled
+        assert (await api.get(path)).json()["enabled"] is True
+        for bad in ("/sources/0", "/sources/2147483648"):
+            is_problem(await api.get(bad), 422)

@@ -19,7 +19,13 @@ from processor import store
 from processor.analyze import analyze
 from services.db import create_engine, sessionmaker
 from services.models import Delivery, Subscription
-from services.webhooks.subscriptions import GONE, SubscriptionSpec, valid_secret
+from services.webhooks.subscriptions import (
+    API,
+    GONE,
+    SubscriptionSpec,
+    new_subscription,
+    valid_secret,
+)
 from tests.conftest import drawdown_cli
 from tests.servers import local_server
 from tests.webhookkit import (
@@ -101,6 +107,27 @@ async def test_a_subscription_leaves_and_returns_with_the_file_but_410_sticks(
     assert rows["b"].active
     assert rows["b"].disabled_reason is None
     assert not rows["a"].active  # an endpoint that said 410 is not re-enabled by a reload
+
+
+async def test_a_reload_deactivates_only_the_files_subscriptions(engine: AsyncEngine) -> None:
+    listed = SubscriptionSpec("listed", "https://hooks.example.org/listed")
+    dropped = SubscriptionSpec("dropped", "https://hooks.example.org/dropped")
+    await subscribe(engine, listed, dropped)
+    made = SubscriptionSpec("made", "https://hooks.example.org/made", places=("qasrak",))
+    async with sessionmaker(engine).begin() as session:
+        session.add(new_subscription(made, API))
+    await subscribe(engine, listed)
+    rows = await _subscriptions(engine)
+    assert (rows["listed"].active, rows["dropped"].active) == (True, False)
+    assert (rows["made"].active, rows["made"].origin) == (True, "api")
+
+    secret = rows["made"].secret
+    await subscribe(engine, listed, SubscriptionSpec("made", "https://hooks.example.org/made"))
+    rows = await _subscriptions(engine)
+    assert (rows["made"].origin, rows["made"].places) == ("file", [])  # the file took it
+    assert rows["made"].secret == secret  # no secret in the file: the stored one stays
+    await subscribe(engine, listed)
+    assert not (await _subscriptions(engine))["made"].active  # and deactivates it now
 
 
 async def test_filters_pick_the_subscriptions_an_alert_goes_to(engine: AsyncEngine) -> None:
@@ -196,6 +223,7 @@ async def test_deliveries_redeliver_ping_and_subscriptions_commands(
         (shown,) = [json.loads(line) for line in out.splitlines()]
         assert shown["deliveries"]["delivered"] == 1
         assert "secret" not in shown
+        assert shown["origin"] == "file"
         assert receiver.secret not in out
 
 

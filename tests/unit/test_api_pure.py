@@ -7,6 +7,7 @@ import typing
 import uuid
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -17,12 +18,16 @@ from processor.alerts import STATUSES
 from processor.events import EVENT_KINDS
 from services.api import exposition, pagination
 from services.api.alerts import AlertFilters, alert_query
+from services.api.app import create_app
 from services.api.articles import ArticleFilters, article_query, snippet
 from services.api.mapsvg import REGION, region_outlines
 from services.api.role import parse_addr
 from services.api.sources import health
 from services.api.vocabulary import AlertStatus, EventKind, SourceKind
+from services.db import create_engine
 from services.errors import ConfigError
+from services.settings import Settings
+from tests.apikit import BASE
 
 
 def test_vocabularies_match_the_pipeline() -> None:
@@ -135,13 +140,11 @@ def test_query_builders() -> None:
             dialect=postgresql.dialect()
         )
     )
-    assert "to_tsvector" in pg
-    assert "plainto_tsquery" in pg
-    assert "@@" in pg
+    assert "articles.search_vector @@ to_tsquery" in pg
     lite = str(
         article_query(ArticleFilters(q="a b"), None, 10, "sqlite").compile(dialect=sqlite.dialect())
     )
-    assert lite.count("LIKE") == 2
+    assert "articles_search MATCH" in lite
 
 
 def test_snippet_is_short_and_flat() -> None:
@@ -149,3 +152,17 @@ def test_snippet_is_short_and_flat() -> None:
     long = snippet("word " * 200)
     assert len(long) == 280
     assert long.endswith("…")
+
+
+@pytest.mark.parametrize(
+    ("path", "allow"),
+    [("/sources", "GET, POST"), ("/subscriptions/7", "GET, PATCH, DELETE"), ("/healthz", "GET")],
+)
+async def test_method_not_allowed_names_every_method_of_the_path(path: str, allow: str) -> None:
+    settings = Settings(database_url="sqlite+aiosqlite:///:memory:")
+    app = create_app(settings, create_engine(settings))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as http:
+        response = await http.put(path)
+    assert response.status_code == 405
+    assert response.headers["allow"] == allow
+    assert response.headers["content-type"] == "application/problem+json"

@@ -118,3 +118,21 @@ def test_next_offsets_is_one_past_the_highest_offset_per_partition() -> None:
     ]
     assert next_offsets(records) == {("t", 0): 5, ("t", 1): 1, ("u", 0): 8}
     assert next_offsets([]) == {}
+
+
+async def test_the_memory_bus_is_always_ready() -> None:
+    assert await MemoryBus().ready()
+
+
+async def test_lag_counts_what_the_group_has_not_committed() -> None:
+    bus = MemoryBus()
+    await bus.ensure_topics([TOPIC, "empty"])
+    await produce(bus, b"a", b"b", b"c")
+    assert await bus.lag("g", [TOPIC, "empty", "unknown"]) == {(TOPIC, 0): 3, ("empty", 0): 0}
+    async with bus.consumer([TOPIC], "g") as consumer:
+        records = await consumer.poll(timeout=0.1)
+        assert await bus.lag("g", [TOPIC]) == {(TOPIC, 0): 3}  # polled is not committed
+        await consumer.commit(records[:2])
+    assert await bus.lag("g", [TOPIC]) == {(TOPIC, 0): 1}
+    assert await bus.lag("other", [TOPIC]) == {(TOPIC, 0): 3}
+    assert await bus.lag("g", ["unknown"]) == {}  # asking about a topic did not make it
