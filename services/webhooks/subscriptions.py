@@ -207,24 +207,29 @@ def _row(spec: SubscriptionSpec) -> dict[str, Any]:
     }
 
 
+def _new_row(spec: SubscriptionSpec, origin: str, secret: str, now: datetime) -> dict[str, Any]:
+    """Every column of a new subscription; one made inactive says who made it so."""
+    return {
+        "name": spec.name,
+        "url": spec.url,
+        "secret": secret,
+        "active": spec.active,
+        "disabled_reason": None if spec.active else (INACTIVE if origin == FILE else DISABLED),
+        "consecutive_failures": 0,
+        "origin": origin,
+        "created_at": now,
+        "updated_at": now,
+        **_row(spec),
+    }
+
+
 async def _store(session: AsyncSession, spec: SubscriptionSpec, now: datetime) -> None:
     """Insert ``spec`` if new (logging a generated secret once), else update it."""
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     secret = spec.secret or generate_secret()
     created = await session.scalar(
         insert(Subscription)
-        .values(
-            name=spec.name,
-            url=spec.url,
-            secret=secret,
-            active=spec.active,
-            disabled_reason=None if spec.active else INACTIVE,
-            consecutive_failures=0,
-            origin=FILE,
-            created_at=now,
-            updated_at=now,
-            **_row(spec),
-        )
+        .values(**_new_row(spec, FILE, secret, now))
         .on_conflict_do_nothing(index_elements=["url", "name"])
         .returning(Subscription.id)
     )
@@ -305,19 +310,7 @@ def new_subscription(
 ) -> Subscription:
     """A row for ``spec`` (its secret, or a generated one), to be added to a session; the
     caller gives the secret to whoever made it, once."""
-    now = now or utcnow()
-    return Subscription(
-        name=spec.name,
-        url=spec.url,
-        secret=spec.secret or generate_secret(),
-        active=spec.active,
-        disabled_reason=None if spec.active else DISABLED,
-        consecutive_failures=0,
-        origin=origin,
-        created_at=now,
-        updated_at=now,
-        **_row(spec),
-    )
+    return Subscription(**_new_row(spec, origin, spec.secret or generate_secret(), now or utcnow()))
 
 
 async def enable(session: AsyncSession, subscription_id: int, now: datetime | None = None) -> None:
