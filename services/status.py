@@ -254,10 +254,17 @@ def _source_lines(sources: dict[str, Any]) -> list[str]:
 def _alert_lines(alerts: list[dict[str, Any]]) -> list[str]:
     if not alerts:
         return ["last alerts   none yet"]
+    place = max(len(a["place"]) for a in alerts)
+    kind = max(len(a["kind"]) for a in alerts)
+    status = max(len(a["status"]) for a in alerts)
     lines = ["last alerts"]
     for a in alerts:
         when = a["time"][:16].replace("T", " ")
-        lines.append(f"  {when}  {a['place']}  {a['kind']}  {a['status']}  {a['outlets']} outlets")
+        outlets = f"{a['outlets']} outlet{'' if a['outlets'] == 1 else 's'}"
+        lines.append(
+            f"  {when}  {a['place']:<{place}}  {a['kind']:<{kind}}  {a['status']:<{status}}  "
+            + outlets
+        )
     return lines
 
 
