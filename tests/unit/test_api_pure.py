@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import typing
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import httpx
@@ -154,15 +155,34 @@ def test_snippet_is_short_and_flat() -> None:
     assert long.endswith("…")
 
 
+@pytest.fixture
+async def offline_api() -> AsyncIterator[httpx.AsyncClient]:
+    """The app over a database it never needs to open: for answers that come before one."""
+    settings = Settings(database_url="sqlite+aiosqlite:///:memory:")
+    app = create_app(settings, create_engine(settings))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as http:
+        yield http
+
+
 @pytest.mark.parametrize(
     ("path", "allow"),
     [("/sources", "GET, POST"), ("/subscriptions/7", "GET, PATCH, DELETE"), ("/healthz", "GET")],
 )
-async def test_method_not_allowed_names_every_method_of_the_path(path: str, allow: str) -> None:
-    settings = Settings(database_url="sqlite+aiosqlite:///:memory:")
-    app = create_app(settings, create_engine(settings))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as http:
-        response = await http.put(path)
+async def test_method_not_allowed_names_every_method_of_the_path(
+    offline_api: httpx.AsyncClient, path: str, allow: str
+) -> None:
+    response = await offline_api.put(path)
     assert response.status_code == 405
     assert response.headers["allow"] == allow
     assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_cors_is_off(offline_api: httpx.AsyncClient) -> None:
+    origin = {"Origin": "https://elsewhere.example"}
+    answer = await offline_api.get("/healthz", headers=origin)
+    preflight = await offline_api.options(
+        "/sources", headers={**origin, "Access-Control-Request-Method": "POST"}
+    )
+    assert "access-control-allow-origin" not in answer.headers
+    assert "access-control-allow-origin" not in preflight.headers
+    assert preflight.status_code == 405
