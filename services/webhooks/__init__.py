@@ -1,6 +1,7 @@
 """Alert webhooks (Standard Webhooks): subscriptions, the dispatcher and its operations.
 
-    subscriptions.py  the sources file's ``subscriptions:`` → the ``subscriptions`` table
+    subscriptions.py  the sources file's ``subscriptions:`` → the ``subscriptions`` table,
+                      and the operations on them the CLI and the API share
     policy.py         pure: what an answer means, retry schedule, circuit breaker
     guard.py          pure: which addresses a webhook may be sent to (SSRF guard)
     payload.py        the JSON body and its Standard Webhooks signature
@@ -10,8 +11,9 @@
     queue.py          the ``deliveries`` outbox: claim, record, release, requeue
     slots.py          which claimed deliveries may be sent now (per-subscription limits)
     dispatcher.py     the ``dispatch`` role
-    metrics.py        in-process counters for /metrics
-    commands.py       ``drawdown deliveries | redeliver | ping | subscriptions``
+    metrics.py        in-process counters of one dispatcher (the benchmark reads them)
+    commands.py       ``drawdown deliveries | redeliver | ping | subscriptions``, and the
+                      delivery reports and requeues the API serves too
 
 Deliveries are written by processor.fanout in the processor's transaction.
 """
