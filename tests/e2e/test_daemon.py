@@ -2,36 +2,23 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import spawn_drawdown
 from tests.servers import free_port
 
 
 def _start(tmp_path: Path, port: int) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DRAWDOWN_")}
     sources = tmp_path / "sources.yaml"  # no outlets: tests reach nothing beyond this machine
     sources.write_text("sources: []\n", encoding="utf-8")
-    return subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "run"],
-        env={
-            **env,
-            "PYTHONPATH": str(ROOT),
-            "DRAWDOWN_SOURCES": str(sources),
-            "DRAWDOWN_HTTP_ADDR": f"127.0.0.1:{port}",
-        },
-        cwd=tmp_path,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    env = {"DRAWDOWN_SOURCES": str(sources), "DRAWDOWN_HTTP_ADDR": f"127.0.0.1:{port}"}
+    return spawn_drawdown("run", env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
 
 
 def _wait_for_line(process: subprocess.Popen[str], needle: str, timeout: float = 60) -> list[str]:

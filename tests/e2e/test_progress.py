@@ -10,12 +10,11 @@ import pty
 import shutil
 import struct
 import subprocess
-import sys
 import termios
 import threading
 from pathlib import Path
 
-from tests.conftest import ROOT, SEEDS, drawdown_cli
+from tests.conftest import SEEDS, drawdown_cli, spawn_drawdown
 
 BAR_MARKS = ("\r", "█", "doc/s", "s/doc", "%|")
 
@@ -24,13 +23,8 @@ def _on_a_terminal(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str
     """Run the command line with stderr on a pseudo-terminal (80x24), stdout on a pipe."""
     main, other = pty.openpty()
     fcntl.ioctl(other, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("DRAWDOWN_")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "services.cli", *args],
-        env={**clean, "PYTHONPATH": str(ROOT), "TERM": "xterm", **env},
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=other,
+    process = spawn_drawdown(
+        *args, env={"TERM": "xterm", **env}, cwd=cwd, stdout=subprocess.PIPE, stderr=other
     )
     os.close(other)
     terminal = bytearray()

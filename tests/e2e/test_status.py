@@ -4,17 +4,15 @@ process and its roles are listed alive while it runs, and gone once it stopped."
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT, drawdown_cli
+from tests.conftest import drawdown_cli, spawn_drawdown
 from tests.servers import free_port
 
 STARTED = "daemon started"
@@ -33,15 +31,8 @@ def _env(tmp_path: Path) -> dict[str, str]:
 
 
 def _start(env: dict[str, str], cwd: Path, command: str, log: Path) -> subprocess.Popen[bytes]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("DRAWDOWN_")}
     with log.open("wb") as stderr:
-        return subprocess.Popen(
-            [sys.executable, "-m", "services.cli", command],
-            env={**clean, "PYTHONPATH": str(ROOT), **env},
-            cwd=cwd,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
+        return spawn_drawdown(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=stderr)
 
 
 def _wait_for_log(process: subprocess.Popen[bytes], log: Path, needle: str) -> None:

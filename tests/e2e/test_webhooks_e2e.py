@@ -5,26 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
-from tests.conftest import ROOT, SEEDS, drawdown_cli
+from tests.conftest import SEEDS, drawdown_cli, spawn_drawdown
 from tests.servers import local_server
 from tests.webhookkit import Receiver
 
 
 def _start_dispatch(env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("DRAWDOWN_")}
-    return subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "dispatch"],
-        env={**clean, "PYTHONPATH": str(ROOT), **env},
-        cwd=cwd,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return spawn_drawdown("dispatch", env=env, cwd=cwd, stderr=subprocess.PIPE, text=True)
 
 
 async def test_replayed_seeds_reach_the_ain_al_asad_subscriber(tmp_path: Path) -> None:

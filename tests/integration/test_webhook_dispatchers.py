@@ -4,10 +4,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,7 +19,7 @@ from services.db import create_engine
 from services.webhooks.metrics import WebhookMetrics
 from services.webhooks.payload import message_id
 from services.webhooks.subscriptions import SubscriptionSpec
-from tests.conftest import ROOT
+from tests.conftest import spawn_drawdown
 from tests.servers import local_server
 from tests.webhookkit import (
     AIN_AL_ASAD,
@@ -93,14 +91,9 @@ async def test_two_dispatchers_never_send_a_delivery_twice(
 
 
 def _dispatcher(env: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen[bytes]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("DRAWDOWN_")}
     with log.open("ab") as stderr:
-        return subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "dispatch"],
-            env={**clean, "PYTHONPATH": str(ROOT), **env},
-            cwd=cwd,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
+        return spawn_drawdown(
+            "dispatch", env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=stderr
         )
 
 
