@@ -310,6 +310,8 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("event_id", "subscription_id"),
         Index("ix_deliveries_subscription_id_alert_id", "subscription_id", "alert_id", "event_id"),
+        # GET /deliveries and drawdown deliveries: newest first, by cursor.
+        Index("ix_deliveries_created_at_id", "created_at", "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
