@@ -98,6 +98,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path}/drawdown.db"
 
 
+# Marks a module whose tests need PostgreSQL (row locks, several connections at once): its
+# ``database_url`` and ``engine`` are then the test's own ``pg_url`` database.
+postgresql_only = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
+
 @pytest.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     """An engine on ``database_url``, migrated (PostgreSQL copies come migrated)."""

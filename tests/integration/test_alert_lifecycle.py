@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -16,10 +14,11 @@ from ingest.messages import RawArticle
 from processor import outbox, store
 from processor.alerting import AlertPolicy
 from processor.analyze import analyze
-from services.db import create_engine, sessionmaker
+from services.db import sessionmaker
 from services.kafka import KafkaBus
 from services.models import Alert, AlertEvent, Article, Sighting
 from services.settings import Settings
+from tests.conftest import postgresql_only
 
 POLICY = AlertPolicy(
     kinds=frozenset({"withdrawal", "withdrawal_planned", "negotiation", "denial"}),
@@ -32,11 +31,7 @@ AR = "انسحبت القوات الأمريكية من قاعدة عين الأ
 DENIAL = "The Pentagon denied reports that US forces had withdrawn from Ain al-Asad."
 
 
-@pytest.fixture
-async def engine(pg_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(Settings(database_url=pg_url))
-    yield engine
-    await engine.dispose()
+pytestmark = postgresql_only
 
 
 async def _save(engine: AsyncEngine, text: str, source: str) -> store.Stored | None:

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.db import create_engine, sessionmaker
+from services.db import sessionmaker
 from services.models import Subscription
 from services.webhooks.metrics import WebhookMetrics
 from services.webhooks.payload import message_id
 from services.webhooks.subscriptions import SubscriptionSpec
+from tests.conftest import postgresql_only
 from tests.servers import free_port, local_server
 from tests.webhookkit import (
     AIN_AL_ASAD,
@@ -35,12 +34,7 @@ from tests.webhookkit import (
     webhook_settings,
 )
 
-
-@pytest.fixture
-async def engine(pg_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(webhook_settings(pg_url))
-    yield engine
-    await engine.dispose()
+pytestmark = postgresql_only
 
 
 async def test_an_alert_is_delivered_signed_and_verifiable(

@@ -7,10 +7,8 @@ import asyncio
 import signal
 import subprocess
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
@@ -19,7 +17,7 @@ from services.db import create_engine
 from services.webhooks.metrics import WebhookMetrics
 from services.webhooks.payload import message_id
 from services.webhooks.subscriptions import SubscriptionSpec
-from tests.conftest import spawn_drawdown
+from tests.conftest import postgresql_only, spawn_drawdown
 from tests.servers import local_server
 from tests.webhookkit import (
     AIN_AL_ASAD,
@@ -37,12 +35,7 @@ from tests.webhookkit import (
     webhook_settings,
 )
 
-
-@pytest.fixture
-async def engine(pg_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(webhook_settings(pg_url))
-    yield engine
-    await engine.dispose()
+pytestmark = postgresql_only
 
 
 async def test_two_dispatchers_never_send_a_delivery_twice(

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from ingest.messages import RawArticle
 from ingest.sources import load_subscriptions
 from processor import store
 from processor.analyze import analyze
-from services.db import create_engine, sessionmaker
+from services.db import sessionmaker
 from services.models import Delivery, Subscription
 from services.webhooks.subscriptions import (
     API,
@@ -26,7 +25,7 @@ from services.webhooks.subscriptions import (
     new_subscription,
     valid_secret,
 )
-from tests.conftest import drawdown_cli
+from tests.conftest import drawdown_cli, postgresql_only
 from tests.servers import local_server
 from tests.webhookkit import (
     AIN_AL_ASAD,
@@ -44,12 +43,7 @@ from tests.webhookkit import (
     webhook_settings,
 )
 
-
-@pytest.fixture
-async def engine(pg_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(webhook_settings(pg_url))
-    yield engine
-    await engine.dispose()
+pytestmark = postgresql_only
 
 
 async def _subscriptions(engine: AsyncEngine) -> dict[str, Subscription]:
