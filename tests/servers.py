@@ -12,6 +12,7 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import uvicorn
 from starlette.requests import Request
@@ -53,11 +54,22 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def local_server(port: int | None = None) -> AsyncIterator[LocalServer]:
-    """Start a server on a free port (or on ``port``); stop it on exit."""
+async def local_server(
+    port: int | None = None, *, tls: tuple[Path, Path] | None = None
+) -> AsyncIterator[LocalServer]:
+    """Start a server on a free port (or on ``port``), over HTTPS with ``tls`` (certificate
+    and key files); stop it on exit."""
     app = LocalServer(port=port or free_port())
+    certfile, keyfile = (str(tls[0]), str(tls[1])) if tls else (None, None)
     config = uvicorn.Config(
-        app, host=app.host, port=app.port, log_level="warning", lifespan="off", access_log=False
+        app,
+        host=app.host,
+        port=app.port,
+        ssl_certfile=certfile,
+        ssl_keyfile=keyfile,
+        log_level="warning",
+        lifespan="off",
+        access_log=False,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

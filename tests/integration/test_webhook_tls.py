@@ -3,22 +3,18 @@ verifies the certificate for the host name."""
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import ssl
 import subprocess
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from services.webhooks.payload import headers
 from services.webhooks.send import post
 from services.webhooks.transport import make_webhook_client
-from tests.servers import LocalServer, free_port
+from tests.servers import local_server
 from tests.webhookkit import Receiver, webhook_settings
 
 
@@ -38,31 +34,6 @@ def _certificate(directory: Path) -> tuple[Path, Path]:
     return cert, key
 
 
-@asynccontextmanager
-async def tls_server(cert: Path, key: Path) -> AsyncIterator[LocalServer]:
-    app = LocalServer(port=free_port())
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=app.port,
-        ssl_certfile=str(cert),
-        ssl_keyfile=str(key),
-        log_level="warning",
-        lifespan="off",
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    try:
-        yield app
-    finally:
-        server.should_exit = True
-        await task
-
-
 async def test_https_is_verified_for_the_host_name(tmp_path: Path) -> None:
     cert, key = _certificate(tmp_path)
     receiver = Receiver()
@@ -72,7 +43,7 @@ async def test_https_is_verified_for_the_host_name(tmp_path: Path) -> None:
     )
     trusted = ssl.create_default_context(cafile=str(cert))
     body = b'{"type":"webhook.test"}'
-    async with tls_server(cert, key) as server:
+    async with local_server(tls=(cert, key)) as server:
         receiver.mount(server)
         url = f"https://localhost:{server.port}/hook"
         signed = headers(receiver.secret, "msg_tls", body, datetime.now(UTC))
