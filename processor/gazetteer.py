@@ -10,19 +10,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
 
 import yaml
 
-from processor.morphology import morphology
+from processor.morphology import morphology, script_of
 from processor.normalize import normalize_text
+from processor.sounds import ARTICLE, deletions, sounds
 from services.errors import ConfigError
 
 PLACE_KINDS = frozenset({"base", "airfield", "oil_field", "gas_field", "city", "country"})
 _WORD = re.compile(r"\w+")
+# Keys this long or longer are also matched one edit away ("خراب الجبیر" for Kharab al-Jir).
+FUZZY_FROM = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,14 +51,51 @@ class Name:
 
 
 @dataclass(frozen=True, slots=True)
+class SoundName:
+    """A name by its sound: the skeleton of its words run together (articles skipped)."""
+
+    place: str
+    key: str
+    # An ordinary word too, or a name heard without its base noun ("Erbil" of Erbil air base):
+    # counts only beside a base noun or in a list.
+    qualified: bool
+    words: int  # how many words it is written in (a near spelling must have as many)
+
+
+@dataclass(frozen=True, slots=True)
+class BaseNouns:
+    """Words for a base, airfield, camp or field, in every language: whole words, stems that
+    take any ending ("баз*") and heads of compounds ("*stützpunkt")."""
+
+    whole: frozenset[str]
+    stems: tuple[str, ...]
+    heads: tuple[str, ...]
+
+    def match(self, word: str) -> bool:
+        return (
+            word in self.whole
+            or word.startswith(self.stems)
+            or (len(word) > 6 and word.endswith(self.heads))
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Gazetteer:
     places: tuple[Place, ...]
     index: dict[str, tuple[Name, ...]]
     # Names that are ordinary words too: they count only beside a base noun or in a
     # list of bases (see find_places).
     qualified: dict[str, tuple[Name, ...]]
-    base_nouns: frozenset[str]
+    base_nouns: BaseNouns
     conjunctions: frozenset[str]
+    # Names by sound (bases only, not countries), and for long keys every key one letter
+    # shorter, so a spelling one edit away is found by a lookup.
+    sounds: dict[str, tuple[SoundName, ...]] = field(default_factory=dict)
+    near_sounds: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Every beginning of a name's key: a span of text grows while it sounds like one.
+    sound_prefixes: frozenset[str] = frozenset()
+    # How names' first words sound: a span of text starts only on such a word.
+    sound_starts: frozenset[str] = frozenset()
 
     def get(self, place_id: str) -> Place:
         for place in self.places:
@@ -108,22 +148,121 @@ def _words(written: Sequence[str]) -> frozenset[str]:
     return frozenset(w for text in written for w in _WORD.findall(normalize_text(str(text))))
 
 
+def _base_nouns(by_language: dict[str, Sequence[str]] | Sequence[str]) -> BaseNouns:
+    written = (
+        [w for words in by_language.values() for w in words]
+        if isinstance(by_language, dict)
+        else list(by_language)
+    )
+    whole, stems, heads = set(), set(), set()
+    for entry in (str(w) for w in written):
+        word = normalize_text(entry.strip("*"))
+        if entry.startswith("*"):
+            heads.add(word)
+        elif entry.endswith("*"):
+            stems.add(word)
+        else:
+            whole.update(_WORD.findall(word))
+    return BaseNouns(frozenset(whole), tuple(sorted(stems)), tuple(sorted(heads)))
+
+
+def _merged(*lists: dict[str, Sequence[str]] | Sequence[str]) -> list[str]:
+    return [
+        str(w)
+        for written in lists
+        for w in (
+            [w for ws in written.values() for w in ws] if isinstance(written, dict) else written
+        )
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Heard:
+    """How one written name sounds (see ``name_keys``)."""
+
+    keys: frozenset[str]  # its words' skeletons run together
+    first: frozenset[str]  # the skeleton of its first word
+    words: int
+    shortened: bool  # base nouns or descriptors were left out
+
+
+def name_keys(written: str, skipped: BaseNouns) -> Heard:
+    """How one written name sounds: articles, base nouns and descriptors are skipped
+    ("Kayyara Hava Üssü" sounds as Kayyara); an Arabic-script word is keyed without its
+    article ال. Names with digits are not matched by sound (no keys)."""
+    sound, morph = sounds(), morphology()
+    sorani = sound.is_sorani(written)
+    keys: set[str] = {""}
+    first: set[str] = set()
+    counted, shortened = 0, False
+    for word in _WORD.findall(normalize_text(written)):
+        if skipped.match(word) or any(skipped.match(s) for s in morph.stems(word)):
+            shortened = True
+            continue
+        if any(c.isdigit() for c in word):
+            return Heard(frozenset(), frozenset(), 0, False)
+        form = morph.name_stem(word) if script_of(word) == "arabic" else word
+        options = {sound.key(form, sorani)} - {ARTICLE, ""}
+        if options:
+            counted += 1
+            first = first or options
+            keys = {k + o for k in keys for o in options}
+    return Heard(frozenset(keys - {""}), frozenset(first), counted, shortened)
+
+
+def _sound_index(
+    places: Sequence[Place], entries: Sequence[dict[str, Any]], skipped: BaseNouns
+) -> tuple[dict[str, tuple[SoundName, ...]], dict[str, tuple[str, ...]], frozenset[str]]:
+    found: dict[str, list[SoundName]] = {}
+    starts: set[str] = set()
+    for place, entry in zip(places, entries, strict=True):
+        if place.is_country:
+            continue
+        written = [(v, False) for _, variants in place.names for v in variants]
+        written += [(str(v), True) for v in entry.get("qualified", ())]
+        for text, qualified in written:
+            heard = name_keys(text, skipped)
+            starts.update(heard.first)
+            for key in heard.keys:
+                name = SoundName(place.id, key, qualified or heard.shortened, heard.words)
+                if name not in found.setdefault(key, []):
+                    found[key].append(name)
+    near: dict[str, set[str]] = {}
+    for key in found:
+        if len(key) >= FUZZY_FROM:
+            for shorter in deletions(key) | {key}:
+                near.setdefault(shorter, set()).add(key)
+    return (
+        {k: tuple(v) for k, v in found.items()},
+        {k: tuple(sorted(v)) for k, v in near.items()},
+        frozenset(starts),
+    )
+
+
 def build(
     entries: list[dict[str, Any]],
-    base_nouns: Sequence[str] = (),
+    base_nouns: dict[str, Sequence[str]] | Sequence[str] = (),
     conjunctions: Sequence[str] = (),
+    descriptors: dict[str, Sequence[str]] | Sequence[str] = (),
 ) -> Gazetteer:
     places = tuple(_place(e) for e in entries)
     qualified = [
         Place(p.id, p.kind, p.country, p.lat, p.lon, (("any", tuple(e.get("qualified", ()))),))
         for p, e in zip(places, entries, strict=True)
     ]
+    nouns = _base_nouns(base_nouns)
+    skipped = _base_nouns(_merged(base_nouns, descriptors))
+    sound_index, near_sounds, sound_starts = _sound_index(places, entries, skipped)
     return Gazetteer(
         places=places,
         index=_index([n for place in places for n in names_of(place)]),
         qualified=_index([n for place in qualified for n in names_of(place)]),
-        base_nouns=_words(base_nouns),
+        base_nouns=nouns,
         conjunctions=_words(conjunctions),
+        sounds=sound_index,
+        near_sounds=near_sounds,
+        sound_prefixes=frozenset(key[:i] for key in sound_index for i in range(1, len(key) + 1)),
+        sound_starts=sound_starts,
     )
 
 
@@ -131,4 +270,9 @@ def build(
 def gazetteer() -> Gazetteer:
     text = resources.files("processor.data").joinpath("gazetteer.yaml").read_text("utf-8")
     data: dict[str, Any] = yaml.safe_load(text)
-    return build(data["places"], data.get("base_nouns", []), data.get("conjunctions", []))
+    return build(
+        data["places"],
+        data.get("base_nouns", []),
+        data.get("conjunctions", []),
+        data.get("descriptors", []),
+    )

@@ -147,15 +147,19 @@ def _script(letters: _Letters, rules: _Rules) -> tuple[_Script, int] | None:
 _SCRIPT_OF: dict[str, str | None] = {}
 
 
+_DEFAULT = "default"  # settled by a script's default, not by a marker
+
+
 def _by_script(letters: _Letters, script: _Script, count: int, rules: _Rules) -> str | None:
-    """The language letters unique to it settle, if any."""
+    """The language letters unique to it settle; else ``_DEFAULT`` where the script's
+    default stands in for the rest; else None."""
     for marker in rules.markers:
         if marker.script == script.name:
             hits = letters.among(marker.letters)
             if hits and hits / count >= marker.share:
                 return marker.language
     if len(script.languages) == 1 or script.settles:
-        return script.default
+        return _DEFAULT
     return None
 
 
@@ -214,16 +218,27 @@ def _identify(
     languages: list[str | None] = [None] * len(texts)
     open_: list[_Open] = []
     counted = counted or [_Letters.of(text) for text in texts]
+    unmarked: list[tuple[int, _Script]] = []
+    # Letters of each language its markers settled, per script: a paragraph without markers
+    # (a short Bulgarian one without ъ) is in the language the document's marked paragraphs
+    # of that script are in, else in the script's default.
+    marked: dict[str, Counter[str]] = {}
     for index, (text, letters) in enumerate(zip(texts, counted, strict=True)):
         found = _script(letters, rules)
         if found is None:
             continue
         script, count = found
         settled = _by_script(letters, script, count, rules)
-        if settled:
+        if settled == _DEFAULT:
+            unmarked.append((index, script))
+        elif settled:
             languages[index] = settled
+            marked.setdefault(script.name, Counter())[settled] += count
         else:
             open_.append(_Open(index, text, script, _fasttext(text)))
+    for index, script in unmarked:
+        votes = marked.get(script.name)
+        languages[index] = votes.most_common(1)[0][0] if votes else script.default
     for _, run in groupby(open_, key=lambda p: (p.script.name, p.proposal)):
         block = list(run)
         language = _decide(block, rules)

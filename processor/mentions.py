@@ -12,13 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from processor.cues import CueWords, Lexicon
-from processor.gazetteer import Gazetteer
-from processor.morphology import Morphology, morphology
+from processor.gazetteer import FUZZY_FROM, Gazetteer, SoundName
+from processor.morphology import CACHE_LIMIT, Morphology, morphology, script_of
 from processor.normalize import Normalized
+from processor.sounds import ARTICLE, deletions, near, sounds
 
 _WORD = re.compile(r"\w+")
 # What may stand between the words of one name ("Ain al-Asad") or one cue ("U.S.", "pull-out").
-_NAME_GAP = re.compile(r"[\s\-']{0,3}")
+_NAME_GAP = re.compile(r"[\s\-'\"«»“”„]{0,3}")
 _CUE_GAP = re.compile(r"[\s\-.'’]{0,3}")
 _SENTENCE_END = re.compile(r"[.!?؟\n]")
 MAX_CUE_GAP = 15  # words that may stand inside a split cue ("zieh* ... ab")
@@ -98,23 +99,236 @@ def _matches(
     return plain, qualified
 
 
-def _in_context(
-    tokens: Words, at: int, last: int, named_ends: set[int], gazetteer: Gazetteer
-) -> bool:
-    """A qualified name counts beside a base noun ("Harir base", "پایگاه حریر") or after a
-    base in a list ("… عینالاسد و حریر")."""
-    morph = morphology()
+CONTEXT_WINDOW = 3  # words between a base noun and a name it qualifies ("base aérienne de Harir")
+SHORT_WINDOW = 2  # … for a short name found by its sound ("base d'al-Tanf")
+ADJACENT = 1
+MAX_NAME_WORDS = 4
+_UNCASED = frozenset({"arabic", "hebrew"})
 
-    def is_base_noun(index: int) -> bool:
-        return 0 <= index < len(tokens) and bool(
-            morph.stems(tokens.texts[index]) & gazetteer.base_nouns
+
+@dataclass(slots=True)
+class _Context:
+    """What decides whether a name that is also an ordinary word, or a spelling found only by
+    its sound, is a base: base nouns near it, a list of bases, a capital letter."""
+
+    doc: Normalized
+    original: str
+    tokens: Words
+    gazetteer: Gazetteer
+    morph: Morphology
+    named_ends: set[int]
+    named_starts: set[int]
+    named: set[int]  # words of names found by their listed spellings
+    _nouns: dict[str, bool]
+
+    def base_noun(self, index: int) -> bool:
+        word = self.tokens.texts[index]
+        found = self._nouns.get(word)
+        if found is None:
+            forms = self.morph.stems(word) | {word}
+            found = self._nouns[word] = any(self.gazetteer.base_nouns.match(f) for f in forms)
+        return found
+
+    def _same_sentence(self, a: int, b: int) -> bool:
+        text, tokens = self.doc.text, self.tokens
+        return _SENTENCE_END.search(text, tokens.ends[a], tokens.starts[b]) is None
+
+    def near_base_noun(self, at: int, last: int, window: int) -> bool:
+        """A base noun within ``window`` words in the sentence, with no other name between
+        ("پایگاه عینالاسد قرار است": the base noun is Ain al-Asad's)."""
+        for i in range(at - 1, max(-1, at - 1 - window), -1):
+            if i in self.named or not self._same_sentence(i, at):
+                break
+            if self.base_noun(i):
+                return True
+        for i in range(last + 1, min(len(self.tokens), last + 1 + window)):
+            if i in self.named or not self._same_sentence(last, i):
+                break
+            if self.base_noun(i):
+                return True
+        return False
+
+    def in_list(self, at: int, last: int) -> bool:
+        """Beside a named base across a conjunction ("… وحرير", "… Ain al-Asad and Harir",
+        "Tenef ve Şeddadi")."""
+        texts, conjunctions = self.tokens.texts, self.gazetteer.conjunctions
+        if texts[at][:1] in conjunctions and at - 1 in self.named_ends:
+            return True
+        if at >= 2 and texts[at - 1] in conjunctions and at - 2 in self.named_ends:
+            return True
+        return (
+            last + 2 < len(texts)
+            and texts[last + 1] in conjunctions
+            and last + 2 in self.named_starts
         )
 
-    if is_base_noun(at - 1) or is_base_noun(last + 1):
-        return True
-    if tokens.texts[at][:1] in gazetteer.conjunctions and at - 1 in named_ends:  # "… وحرير"
-        return True
-    return at >= 2 and tokens.texts[at - 1] in gazetteer.conjunctions and at - 2 in named_ends
+    def qualified(self, at: int, last: int, window: int = CONTEXT_WINDOW) -> bool:
+        return self.near_base_noun(at, last, window) or self.in_list(at, last)
+
+    def all_capitalised(self, at: int, last: int) -> bool:
+        return all(
+            self.capitalised(i) is not False
+            for i in range(at, last + 1)
+            if sounds().key(self.tokens.texts[i]) != ARTICLE
+        )
+
+    def capitalised(self, at: int) -> bool | None:
+        """Whether the name's first letter is a capital; None in a script without case."""
+        start = self.tokens.starts[at]
+        if script_of(self.doc.text[start]) in _UNCASED:
+            return None
+        o_start, _ = self.doc.span(start, start + 1)
+        return self.original[o_start : o_start + 1].isupper()
+
+
+_KEYS: dict[tuple[str, bool], tuple[str, ...]] = {}
+
+
+def _sound_keys(context: _Context, index: int) -> tuple[str, ...]:
+    """The sound keys a text word may have: of the word and of each stem it may be;
+    ``(ARTICLE,)`` for an article."""
+    word = context.tokens.texts[index]
+    sorani = False
+    if "ه" in word:  # only Sorani words need their original letters (ە was folded to ه)
+        start, end = context.doc.span(context.tokens.starts[index], context.tokens.ends[index])
+        sorani = sounds().is_sorani(context.original[start:end])
+    found = _KEYS.get((word, sorani))
+    if found is None:
+        if len(_KEYS) > CACHE_LIMIT:
+            _KEYS.clear()
+        sound = sounds()
+        if sound.key(word, sorani) == ARTICLE:
+            found = (ARTICLE,)
+        else:
+            keys = {sound.key(form, sorani) for form in context.morph.stems(word)}
+            found = tuple(sorted(keys - {"", ARTICLE}))
+        _KEYS[(word, sorani)] = found
+    return found
+
+
+_HEARD: dict[tuple[int, str], list[tuple[SoundName, int]]] = {}
+
+
+def _heard(key: str, gazetteer: Gazetteer) -> list[tuple[SoundName, int]]:
+    """Names whose sound is ``key`` (distance 0) or, for long keys, one edit away."""
+    cached = _HEARD.get((id(gazetteer), key))
+    if cached is None:
+        if len(_HEARD) > CACHE_LIMIT:
+            _HEARD.clear()
+        cached = _HEARD[(id(gazetteer), key)] = _hear(key, gazetteer)
+    return cached
+
+
+def _hear(key: str, gazetteer: Gazetteer) -> list[tuple[SoundName, int]]:
+    found = [(name, 0) for name in gazetteer.sounds.get(key, ())]
+    if found or len(key) < FUZZY_FROM:
+        return found
+    keys = {k for shorter in deletions(key) | {key} for k in gazetteer.near_sounds.get(shorter, ())}
+    return [
+        (name, 1)
+        for k in sorted(keys)
+        if k[0] == key[0] and near(key, k)
+        for name in gazetteer.sounds[k]
+    ]
+
+
+def _accepted(
+    name: SoundName, distance: int, at: int, last: int, words: int, context: _Context
+) -> bool:
+    """Whether a name found only by its sound is the base. Sound alone never decides for keys
+    of one or two consonants; the shorter, the less exact and the more ordinary the name, the
+    closer a base noun or a list of bases must be; in scripts with case it must be a capital."""
+    capital = context.capitalised(at)
+    if capital is False:
+        return False
+    size = len(name.key)
+    if size < 3 or words > name.words or (distance and words != name.words):
+        return False
+    if name.qualified and capital is None:  # "قاعدة النصر", "מגדל" …: right beside it
+        return distance == 0 and context.qualified(at, last, ADJACENT)
+    if size == 3:
+        return distance == 0 and context.qualified(at, last, SHORT_WINDOW)
+    if distance and capital and not context.all_capitalised(at, last):
+        return False
+    if capital is None:
+        return context.qualified(at, last, SHORT_WINDOW)
+    if distance or name.qualified or size == 4:
+        return context.qualified(at, last, CONTEXT_WINDOW)
+    return True
+
+
+_STARTS: dict[str, bool] = {}
+
+
+def _may_start(word: str, context: _Context) -> bool:
+    """Whether a word sounds like the beginning of a name (read as Sorani too if it may be)."""
+    found = _STARTS.get(word)
+    if found is None:
+        if len(_STARTS) > CACHE_LIMIT:
+            _STARTS.clear()
+        sound, gazetteer = sounds(), context.gazetteer
+        readings = (False, True) if "ه" in word else (False,)
+        keys = {
+            sound.key(form, sorani) for form in context.morph.stems(word) for sorani in readings
+        } - {ARTICLE, ""}
+        found = _STARTS[word] = any(
+            k in gazetteer.sound_starts or _heard(k, gazetteer) for k in keys
+        )
+    return found
+
+
+def _continues(context: _Context, at: int, keys: tuple[str, ...]) -> bool:
+    """Whether a one-consonant word ("Ain", "עין") and the next word but articles sound like
+    the beginning of a name."""
+    tokens, prefixes = context.tokens, context.gazetteer.sound_prefixes
+    for following in range(at + 1, min(len(tokens), at + 3)):
+        if not _adjacent(context.doc.text, tokens, following - 1, _NAME_GAP):
+            return False
+        nexts = _sound_keys(context, following)
+        if nexts != (ARTICLE,):
+            return any(k + n in prefixes for k in keys for n in nexts)
+    return False
+
+
+def _by_sound(context: _Context, covered: set[int]) -> list[tuple[int, int, str]]:
+    """(first word, last word, place) of names found by how they sound, where no listed
+    spelling was found. A span grows word by word while it sounds like the beginning of a
+    name, so only its last word may be misspelt."""
+    tokens, text, gazetteer = context.tokens, context.doc.text, context.gazetteer
+    prefixes = gazetteer.sound_prefixes
+    found: list[tuple[int, int, str]] = []
+    starting = {w for w in set(tokens.texts) if _may_start(w, context)}
+    for at in [i for i, w in enumerate(tokens.texts) if w in starting]:
+        if at in covered:
+            continue
+        keys = _sound_keys(context, at)
+        if all(len(k) == 1 for k in keys) and not _continues(context, at, keys):
+            continue
+        starts = gazetteer.sound_starts
+        if keys == (ARTICLE,) or not any(k in starts or _heard(k, gazetteer) for k in keys):
+            continue
+        if context.base_noun(at):
+            continue
+        count, last = 1, at
+        while True:
+            for key in keys:
+                for name, distance in _heard(key, gazetteer):
+                    if _accepted(name, distance, at, last, count, context):
+                        found.append((at, last, name.place))
+            keys = tuple(k for k in keys if k in prefixes)
+            following: tuple[str, ...] = ()
+            while keys and count < MAX_NAME_WORDS and last + 1 < len(tokens):
+                if last + 1 in covered or not _adjacent(text, tokens, last, _NAME_GAP):
+                    break
+                last += 1
+                following = _sound_keys(context, last)
+                if following != (ARTICLE,):
+                    break
+            if not following or following == (ARTICLE,) or context.base_noun(last):
+                break
+            keys = tuple(k + f for k in keys for f in following)
+            count += 1
+    return found
 
 
 def find_places(
@@ -123,12 +337,28 @@ def find_places(
     morph = morphology()
     tokens = words(doc.text) if tokens is None else tokens
     candidates, qualified = _matches(doc.text, tokens, gazetteer, morph)
-    bases = {last for _, last, place in candidates if not gazetteer.get(place).is_country}
+    bases = [(at, last) for at, last, place in candidates if not gazetteer.get(place).is_country]
+    covered = {i for at, last, _ in candidates for i in range(at, last + 1)}
+    context = _Context(
+        doc,
+        original,
+        tokens,
+        gazetteer,
+        morph,
+        {b for _, b in bases},
+        {a for a, _ in bases},
+        covered,
+        {},
+    )
     candidates += [
         (at, last, place)
         for at, last, place in qualified
-        if _in_context(tokens, at, last, bases, gazetteer)
+        if context.qualified(
+            at, last, ADJACENT if context.capitalised(at) is None else CONTEXT_WINDOW
+        )
     ]
+    covered = {i for at, last, _ in candidates for i in range(at, last + 1)}
+    candidates += _by_sound(context, covered)
     spans = sorted(
         ((tokens.starts[at], tokens.ends[last], place) for at, last, place in candidates),
         key=lambda c: (c[0], c[0] - c[1]),

@@ -2,7 +2,7 @@
 
 Names and cue words are written in their base form in the data files; a word
 in an article may carry Arabic clitics (و ف ب ل ك ال …), Persian or Sorani
-suffixes, Russian/Ukrainian case endings or Kurmanji case endings. This
+suffixes, Russian/Ukrainian case endings, Kurmanji case endings or Hebrew prefixes. This
 module turns a text word into the stems it may stand for, and a name's word
 into its stem, so matching is a dictionary lookup per word. What surrounds a
 base form in each script is data in ``data/morphology.yaml``.
@@ -22,6 +22,7 @@ from processor.normalize import normalize_text
 
 _ARABIC = re.compile(r"[\u0600-\u06FF\u0750-\u077F\uFB50-\uFDFF\uFE70-\uFEFF]")
 _CYRILLIC = re.compile(r"[\u0400-\u052F]")
+_HEBREW = re.compile(r"[\u0590-\u05FF]")
 MIN_STEM = 2
 CACHE_LIMIT = 200_000
 
@@ -31,6 +32,8 @@ def script_of(text: str) -> str:
         return "arabic"
     if _CYRILLIC.search(text):
         return "cyrillic"
+    if _HEBREW.search(text):
+        return "hebrew"
     return "latin"
 
 
@@ -46,6 +49,7 @@ class Morphology:
     cyrillic_strip: str
     cyrillic_suffixes: tuple[str, ...]
     latin_suffixes: tuple[str, ...]
+    hebrew_prefixes: tuple[str, ...] = ()
     _cache: dict[str, frozenset[str]] = field(default_factory=dict, compare=False)
     _clitics: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
 
@@ -98,6 +102,15 @@ class Morphology:
                 stems.add(self.name_stem(form))
                 stems.update(_strip(form, self.arabic_suffixes))
             return stems
+        if script == "hebrew":
+            return {
+                word,
+                *(
+                    word[len(p) :]
+                    for p in self.hebrew_prefixes
+                    if word.startswith(p) and len(word) - len(p) >= MIN_STEM
+                ),
+            }
         suffixes = self.cyrillic_suffixes if script == "cyrillic" else self.latin_suffixes
         return {word, *_strip(word, suffixes)}
 
@@ -119,6 +132,7 @@ def _data() -> dict[str, Any]:
 def morphology() -> Morphology:
     data = _data()
     arabic, cyrillic, latin = data["arabic"], data["cyrillic"], data["latin"]
+    hebrew = data["hebrew"]
     return Morphology(
         arabic_prefixes=_normalized(arabic["prefixes"]),
         arabic_article=normalize_text(arabic["article"]),
@@ -126,4 +140,5 @@ def morphology() -> Morphology:
         cyrillic_strip=normalize_text(cyrillic["strip_final"]),
         cyrillic_suffixes=_normalized(cyrillic["name_suffixes"] + list(cyrillic["strip_final"])),
         latin_suffixes=_normalized(latin["name_suffixes"]),
+        hebrew_prefixes=_normalized(hebrew["prefixes"]),
     )
