@@ -59,10 +59,11 @@ def analyze(title: str, text: str, *, fingerprinted: bool = True) -> Analysis:
     body = doc.text[len(normalize(prefix).text) :]
     places = gazetteer()
     tokens = words(doc.text)
-    mentions = find_places(doc, full, places, tokens)
-    cues = find_cues(doc, full, lexicon(), tokens)
-    events = classify(doc, full, sentences(doc.text), mentions, cues, places)
     report = detect(full)
+    paragraphs = [(doc.locate(p.start), p.language) for p in report.paragraphs]
+    mentions = find_places(doc, full, places, tokens)
+    cues = find_cues(doc, full, lexicon(), tokens, paragraphs)
+    events = classify(doc, full, sentences(doc.text), mentions, cues, places)
     shingled = fingerprint(body) if fingerprinted else None
     return Analysis(
         text=full,

@@ -32,7 +32,10 @@ CONCEPTS = (
     "destination",
     "base_noun",
     "decided",
+    "begun",
     "denial",
+    "claim",
+    "background",
     "contrast",
     "anaphor",
 )
@@ -51,6 +54,9 @@ class CueWords:
 
     concept: str
     words: tuple[CueWord, ...]
+    # The languages whose cue files list it: a cue counts only in text of those languages
+    # (French "devr*" is not Turkish "devret-"), or in text of a language without a file.
+    languages: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +68,13 @@ class Lexicon:
     stem_lengths: tuple[int, ...]
     exact: tuple[tuple[str, re.Pattern[str]], ...]
     languages: frozenset[str]
+    # The languages whose cues count in text of a language (itself and its cue group).
+    groups: dict[str, frozenset[str]] = field(default_factory=dict)
     _starting: dict[str, tuple[CueWords, ...]] = field(default_factory=dict, compare=False)
+
+    def speaks(self, language: str) -> frozenset[str]:
+        """The languages whose cues count in text of ``language``."""
+        return self.groups.get(language, frozenset({language}))
 
     def starting(self, form: str) -> tuple[CueWords, ...]:
         """The cues whose first word is ``form``, or a stem ``form`` starts with."""
@@ -104,20 +116,26 @@ def _exact(words: list[str]) -> re.Pattern[str]:
 
 
 def build(
-    cues: dict[str, dict[str, list[str]]], exact: dict[str, list[str]] | None = None
+    cues: dict[str, dict[str, list[str]]],
+    exact: dict[str, list[str]] | None = None,
+    groups: list[list[str]] | None = None,
 ) -> Lexicon:
     if unknown := [c for c in cues if c not in CONCEPTS]:
         raise ConfigError(f"cue lexicon: unknown concepts {unknown}")
-    whole: dict[str, list[CueWords]] = {}
-    stems: dict[str, list[CueWords]] = {}
+    spoken: dict[CueWords, set[str]] = {}
     for concept, by_language in cues.items():
-        for words in by_language.values():
+        for language, words in by_language.items():
             for written in words:
                 cue = _cue(concept, str(written))
-                if cue is None:
-                    continue
-                first = cue.words[0]
-                (stems if first.stem else whole).setdefault(first.text, []).append(cue)
+                if cue is not None:
+                    spoken.setdefault(cue, set()).add(language)
+    whole: dict[str, list[CueWords]] = {}
+    stems: dict[str, list[CueWords]] = {}
+    for cue, listed_in in spoken.items():
+        first = cue.words[0]
+        (stems if first.stem else whole).setdefault(first.text, []).append(
+            CueWords(cue.concept, cue.words, frozenset(listed_in))
+        )
     exact = exact or {}
     if unknown := [c for c in exact if c not in CONCEPTS]:
         raise ConfigError(f"cue lexicon: unknown concepts {unknown} in exact")
@@ -128,10 +146,11 @@ def build(
         stem_lengths=tuple(sorted({len(k) for k in stems})),
         exact=tuple((c, _exact(ws)) for c, ws in exact.items()),
         languages=languages,
+        groups={language: frozenset(group) for group in groups or [] for language in group},
     )
 
 
-def load(files: dict[str, dict[str, Any]]) -> Lexicon:
+def load(files: dict[str, dict[str, Any]], groups: list[list[str]] | None = None) -> Lexicon:
     """Assemble per-language cue files (language → concept → words) into a lexicon."""
     cues: dict[str, dict[str, list[str]]] = {concept: {} for concept in CONCEPTS}
     exact: dict[str, list[str]] = {}
@@ -144,7 +163,7 @@ def load(files: dict[str, dict[str, Any]]) -> Lexicon:
                 raise ConfigError(f"cues/{language}.yaml: unknown concept {concept!r}")
             else:
                 cues[concept][language] = [str(w) for w in words]
-    return build(cues, exact)
+    return build(cues, exact, groups)
 
 
 @cache
@@ -155,4 +174,5 @@ def lexicon() -> Lexicon:
         for entry in folder.iterdir()
         if entry.name.endswith(".yaml")
     }
-    return load(files)
+    languages = resources.files("processor.data").joinpath("languages.yaml").read_text("utf-8")
+    return load(files, yaml.safe_load(languages).get("cue_groups"))

@@ -1,25 +1,38 @@
-"""Accuracy against labelled documents: alerts, places, languages and event kinds.
+"""Accuracy against labelled documents: languages, places, withdrawal alerts, event kinds.
 
-Pure functions: labels and replay reports in, figures out. A document "alerts"
-when the reader finds a US/coalition ``withdrawal`` or ``withdrawal_planned``
-event at a place with at least the alert confidence, which is exactly when
-Drawdown opens or corroborates a withdrawal alert.
+Pure functions: labels and replay reports in, figures out. The labels follow the format of
+a labelled news corpus (``labels.json``: file, source_url, language, bases, event,
+withdrawal_alert, notes). A document "alerts" when the reader finds a ``withdrawal`` event
+(begun, under way or done, reported as fact) with at least the alert confidence: exactly
+when Drawdown opens or corroborates a withdrawal alert. Items whose notes begin
+``AMBIGUOUS`` are scored apart as well, and the corpus is split by outlet (the URL's host)
+into a tuning part and a check part, so a rule that fits texts rather than the language
+shows as a gap between the two.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+import hashlib
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from itertools import pairwise
 from typing import Any
+from urllib.parse import urlsplit
 
 from processor.events import EVENT_KINDS
+from processor.gazetteer import gazetteer
 from services.errors import InputError
 
-ALERT_KINDS = frozenset({"withdrawal", "withdrawal_planned"})
 NO_EVENT = "none"
+UNRELATED = "unrelated"
+AMBIGUOUS = "AMBIGUOUS"
+CHECK_SHARE = 3  # one outlet in three goes to the check part
 # A label may name Kurdish as a whole; the reader says which Kurdish.
 LANGUAGE_FAMILIES = {"ku": frozenset({"ku", "ckb", "kmr"})}
+# The kind a document is read as, when it has several: the first of these it has.
+PRECEDENCE = ("withdrawal", "withdrawal_planned", "denial", "negotiation", *EVENT_KINDS)
+CALIBRATION_BINS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +43,12 @@ class Label:
     bases: frozenset[str]
     event: str
     withdrawal_alert: bool
+    source_url: str = ""
+    ambiguous: bool = False
+
+    @property
+    def part(self) -> str:
+        return split_of(self.source_url or self.file)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +62,12 @@ class Reading:
     kinds: frozenset[str]
     withdrawal_alert: bool
     error: str | None = None
+    confidence: float = 0.0  # of its strongest withdrawal event
+    events: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def kind(self) -> str:
+        return next((k for k in PRECEDENCE if k in self.kinds), NO_EVENT)
 
 
 @dataclass(slots=True)
@@ -88,13 +113,24 @@ class Score:
 class _Group:
     documents: int = 0
     alerts: Score = field(default_factory=Score)
+    planned: Score = field(default_factory=Score)
     places: Score = field(default_factory=Score)
     languages_right: int = 0
+
+    def add(self, label: Label, got: Reading) -> None:
+        self.documents += 1
+        self.alerts.add(label.withdrawal_alert, got.withdrawal_alert)
+        self.planned.add(label.event == "withdrawal_planned", "withdrawal_planned" in got.kinds)
+        expected, found = _bases(label.bases), _bases(got.places)
+        for place in expected | found:
+            self.places.add(place in expected, place in found)
+        self.languages_right += same_language(label.language, got.language)
 
     def figures(self) -> dict[str, Any]:
         return {
             "documents": self.documents,
             "alerts": self.alerts.figures(),
+            "withdrawal_planned": self.planned.figures(),
             "places": self.places.figures(),
             "language_accuracy": round(self.languages_right / self.documents, 4)
             if self.documents
@@ -102,24 +138,48 @@ class _Group:
         }
 
 
-def parse_labels(data: object) -> list[Label]:
-    """Labels from the JSON the user wrote; InputError names the first bad entry."""
+def _bases(places: frozenset[str]) -> frozenset[str]:
+    """Only bases are scored: labels list the bases a text names, not the countries."""
+    known = gazetteer()
+    return frozenset(p for p in places if not _is_country(known, p))
+
+
+def _is_country(known: Any, place: str) -> bool:
+    try:
+        return bool(known.get(place).is_country)
+    except KeyError:
+        return False
+
+
+def split_of(url: str) -> str:
+    """``tuning`` or ``check``: by the outlet (host, without ``www.``), the same on every run."""
+    host = (urlsplit(url).hostname or url).lower().removeprefix("www.")
+    digest = int(hashlib.sha256(host.encode()).hexdigest(), 16)
+    return "check" if digest % CHECK_SHARE == 0 else "tuning"
+
+
+def parse_labels(data: object, canonical: Mapping[str, str] | None = None) -> list[Label]:
+    """Labels from the JSON the user wrote; canonical base names become place ids.
+    InputError names the first bad entry."""
     if not isinstance(data, list):
         raise InputError("labels must be a JSON list of objects")
+    canonical = canonical or {}
     labels = []
     for number, entry in enumerate(data, 1):
         try:
             event = str(entry.get("event") or NO_EVENT)
-            if event not in (*EVENT_KINDS, NO_EVENT):
+            if event not in (*EVENT_KINDS, NO_EVENT, UNRELATED):
                 raise ValueError(f"unknown event {event!r}")
             labels.append(
                 Label(
                     file=str(entry["file"]),
                     language=str(entry["language"]),
                     other_languages=tuple(entry.get("other_languages") or ()),
-                    bases=frozenset(entry.get("bases") or ()),
+                    bases=frozenset(canonical.get(b, b) for b in entry.get("bases") or ()),
                     event=event,
                     withdrawal_alert=bool(entry["withdrawal_alert"]),
+                    source_url=str(entry.get("source_url") or ""),
+                    ambiguous=str(entry.get("notes") or "").startswith(AMBIGUOUS),
                 )
             )
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
@@ -129,66 +189,109 @@ def parse_labels(data: object) -> list[Label]:
 
 def reading(report: dict[str, Any], min_confidence: float) -> Reading:
     """A replay report line as a reading."""
-    events = report.get("events") or []
+    events = tuple(report.get("events") or ())
+    withdrawals = [e["confidence"] for e in events if e["kind"] == "withdrawal"]
     return Reading(
         file=report["file"],
         language=report.get("language"),
         languages=tuple(report.get("languages") or ()),
         places=frozenset(report.get("places") or ()),
         kinds=frozenset(e["kind"] for e in events),
-        withdrawal_alert=any(
-            e["kind"] in ALERT_KINDS and e["confidence"] >= min_confidence for e in events
-        ),
+        withdrawal_alert=any(c >= min_confidence for c in withdrawals),
         error=report.get("error"),
+        confidence=max(withdrawals, default=0.0),
+        events=events,
     )
 
 
-def _same_language(expected: str, got: str | None) -> bool:
+def same_language(expected: str, got: str | None) -> bool:
     return got == expected or got in LANGUAGE_FAMILIES.get(expected, ())
 
 
-def _mistakes(label: Label, got: Reading) -> list[str]:
-    mistakes = []
+def _mistakes(label: Label, got: Reading) -> dict[str, Any]:
+    mistakes: dict[str, Any] = {}
     if got.error:
-        mistakes.append(f"error: {got.error}")
+        mistakes["error"] = got.error
     if label.withdrawal_alert != got.withdrawal_alert:
-        mistakes.append(f"alert expected {label.withdrawal_alert}, got {got.withdrawal_alert}")
-    if missing := sorted(label.bases - got.places):
-        mistakes.append(f"places missed {missing}")
-    if not _same_language(label.language, got.language):
-        mistakes.append(f"language expected {label.language}, got {got.language}")
-    if label.event != NO_EVENT and label.event not in got.kinds:
-        mistakes.append(f"event {label.event} not found (got {sorted(got.kinds) or 'none'})")
+        mistakes["alert"] = {"expected": label.withdrawal_alert, "got": got.withdrawal_alert}
+    expected, found = _bases(label.bases), _bases(got.places)
+    if missing := sorted(expected - found):
+        mistakes["places_missed"] = missing
+    if extra := sorted(found - expected):
+        mistakes["places_extra"] = extra
+    if not same_language(label.language, got.language):
+        mistakes["language"] = {"expected": label.language, "got": got.language}
     return mistakes
 
 
-def evaluate(labels: Sequence[Label], readings: Iterable[Reading]) -> dict[str, Any]:
-    """Precision/recall/F1 overall, per language and per labelled event kind, and mistakes."""
-    by_file = {r.file: r for r in readings}
+def _calibration(pairs: Iterable[tuple[float, bool]]) -> list[dict[str, Any]]:
+    """How often a document whose strongest withdrawal event has a confidence in each bin
+    really reports a withdrawal."""
+    rows = []
+    pairs = list(pairs)
+    for low, high in pairwise(CALIBRATION_BINS):
+        inside = [alert for confidence, alert in pairs if low <= confidence < high and confidence]
+        rows.append(
+            {
+                "confidence": f"{low:.1f}–{min(high, 1.0):.1f}",
+                "documents": len(inside),
+                "withdrawals": sum(inside),
+                "precision": round(sum(inside) / len(inside), 4) if inside else None,
+            }
+        )
+    return rows
+
+
+def _scores(pairs: Sequence[tuple[Label, Reading]]) -> dict[str, Any]:
     overall = _Group()
     per_language: defaultdict[str, _Group] = defaultdict(_Group)
-    per_kind: defaultdict[str, _Group] = defaultdict(_Group)
-    kinds_found: dict[str, Score] = defaultdict(Score)
-    misread = []
-    for label in labels:
-        got = by_file.get(label.file) or Reading(
-            label.file, None, (), frozenset(), frozenset(), False, "not in the replay"
-        )
-        right_language = _same_language(label.language, got.language)
-        for group in (overall, per_language[label.language], per_kind[label.event]):
-            group.documents += 1
-            group.alerts.add(label.withdrawal_alert, got.withdrawal_alert)
-            for place in label.bases | got.places:
-                group.places.add(place in label.bases, place in got.places)
-            group.languages_right += right_language
-        for kind in EVENT_KINDS:
-            kinds_found[kind].add(label.event == kind, kind in got.kinds)
-        if mistakes := _mistakes(label, got):
-            misread.append({"file": label.file, "mistakes": mistakes})
+    confusion: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    for label, got in pairs:
+        overall.add(label, got)
+        per_language[label.language].add(label, got)
+        confusion[label.event][got.kind] += 1
     return {
-        "overall": overall.figures(),
+        **overall.figures(),
         "per_language": {k: g.figures() for k, g in sorted(per_language.items())},
-        "per_event_kind": {k: g.figures() for k, g in sorted(per_kind.items())},
-        "event_kinds_found": {k: s.figures() for k, s in sorted(kinds_found.items())},
-        "misclassified": misread,
+        "confusion": {k: dict(sorted(c.items())) for k, c in sorted(confusion.items())},
+    }
+
+
+def evaluate(labels: Sequence[Label], readings: Iterable[Reading]) -> dict[str, Any]:
+    """Figures for all items and the unambiguous ones, the tuning and check parts of the
+    unambiguous ones, a reliability table of confidence, and every misread document."""
+    by_file = {r.file: r for r in readings}
+    pairs = [
+        (
+            label,
+            by_file.get(label.file)
+            or Reading(label.file, None, (), frozenset(), frozenset(), False, "not in the replay"),
+        )
+        for label in labels
+    ]
+    clear = [(label, got) for label, got in pairs if not label.ambiguous]
+    misread = []
+    for label, got in pairs:
+        if mistakes := _mistakes(label, got):
+            misread.append(
+                {
+                    "file": label.file,
+                    "ambiguous": label.ambiguous,
+                    "part": label.part,
+                    "event": {"expected": label.event, "got": got.kind},
+                    "mistakes": mistakes,
+                    "events": list(got.events),
+                }
+            )
+    return {
+        "all": _scores(pairs),
+        "unambiguous": _scores(clear),
+        "split": {
+            part: _scores([(label, got) for label, got in clear if label.part == part])
+            for part in ("tuning", "check")
+        },
+        "calibration": _calibration(
+            (got.confidence, label.withdrawal_alert) for label, got in clear
+        ),
+        "misread": misread,
     }

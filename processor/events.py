@@ -13,11 +13,13 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from processor.gazetteer import Gazetteer
 from processor.mentions import Cue, Mention
+from processor.morphology import morphology
 from processor.normalize import Normalized
+from processor.verdicts import Finding, judge
 
 EVENT_KINDS = (
     "withdrawal",
@@ -45,9 +47,13 @@ NEGATION_BEFORE = 4
 NEGATION_AFTER = 8
 ACTOR_WINDOW = 8
 PLANNED_WINDOW = 4
+PLANNED_BEFORE = 8  # words a planning word may stand before the cue in its clause
 NEAR = 8
 MAX_EVIDENCE = 600
 ANAPHOR_PENALTY = 0.1
+COUNTRY_BASE_WINDOW = 3  # "bases in Syria", "Irak'ta 9 üsten"
+BEGUN_WINDOW = 6  # words between a withdrawal cue and the marker that says it has begun
+GOVERNS = 2  # a planning word this close before a marker governs it ("will complete")
 _WORD = re.compile(r"\w+")
 
 
@@ -61,6 +67,7 @@ class Event:
     evidence: str
     start: int
     end: int
+    reason: str = ""  # what decided it, in words
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +84,7 @@ class _Sentence:
     cues: tuple[Cue, ...]
     word_starts: tuple[int, ...]
     text: str
+    bases: tuple[int, ...] = ()  # where words for a base stand (normalized offsets)
     by_concept: dict[str, list[Cue]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -136,12 +144,41 @@ class _Sentence:
         at = self.word(cue.start)
         return any(0 < self.word(m.norm_start) - at <= 2 for m in self.mentions)
 
-    def planned(self, cue: Cue) -> bool:
-        """A planning word near the cue, or a decision before it in its clause."""
+    def begun(self, cue: Cue) -> bool:
+        """A marker of begun or completed action near the cue in its clause ("has begun",
+        "completed", "уже"), not itself governed by a planning word ("will complete")."""
         at = self.word(cue.start)
-        if any(abs(self.word(c.start) - at) <= PLANNED_WINDOW for c in self.of("planned")):
-            return True
+        start, end = self.clause(cue.start)
+        for marker in self.of("begun"):
+            if not start <= marker.start < end or abs(self.word(marker.start) - at) > BEGUN_WINDOW:
+                continue
+            here = self.word(marker.start)
+            if not any(
+                0 < here - self.word(p.start) <= GOVERNS
+                for p in self.of("planned")
+                if p.start != marker.start
+            ):
+                return True
+        return False
+
+    def planned(self, cue: Cue) -> bool:
+        """A planning word near the cue (further before it, where verb-final languages put
+        the auxiliary far from the verb: "wollen bis Jahresende aus Syrien abziehen",
+        "تا پایان ماه از پایگاه ... خارج می‌شود"), or a decision before it in its clause."""
+        at = self.word(cue.start)
         clause_start, _ = self.clause(cue.start)
+        for c in self.of("planned"):
+            distance = at - self.word(c.start)
+            if -PLANNED_WINDOW <= distance <= PLANNED_WINDOW or (
+                distance <= PLANNED_BEFORE
+                and c.start >= clause_start
+                and not any(  # "will remain … after the withdrawal": "will" is remain's
+                    c.end <= other.start < cue.start
+                    for action in _ACTIONS
+                    for other in self.of(action)
+                )
+            ):
+                return True
         return any(clause_start <= c.start < cue.start for c in self.of("decided"))
 
     def excluded(self, mention: Mention, cue: Cue) -> bool:
@@ -182,7 +219,7 @@ def _withdrawal_kind(sentence: _Sentence, cue: Cue, negotiation: bool) -> str:
         return "denial"
     if negotiation:
         return "negotiation"
-    if sentence.planned(cue):
+    if sentence.planned(cue) and not sentence.begun(cue):
         return "withdrawal_planned"
     return "withdrawal"
 
@@ -220,7 +257,15 @@ def _kind_at_country(
         talks = _nearest(sentence, mention, sentence.of("negotiation"))
         return ("negotiation", talks) if talks else None
     withdrawal = _nearest(sentence, mention, sentence.of("withdrawal"))
-    if withdrawal and sentence.preceded_by(mention, "source", skip=1):
+    if withdrawal is None:
+        return None
+    at = sentence.word(mention.norm_start)
+    # Forces leave the country: "from Syria", "Syrien verlassen", "bases in Iraq".
+    if (
+        sentence.preceded_by(mention, "source", skip=1)
+        or 0 < at - sentence.word(withdrawal.start) <= 2  # "left Syria", "quitter la Syrie"
+        or any(abs(sentence.word(b) - at) <= COUNTRY_BASE_WINDOW for b in sentence.bases)
+    ):
         return _withdrawal_kind(sentence, withdrawal, negotiation), withdrawal
     return None
 
@@ -234,15 +279,25 @@ def _confidence(sentence: _Sentence, mention: Mention, kind: str, cue: Cue) -> f
     return round(min(score, 0.95), 2)
 
 
-def _sentence_events(
-    sentence: _Sentence, doc: Normalized, original: str, gazetteer: Gazetteer
-) -> list[Event]:
+def _reason(sentence: _Sentence, kind: str, cue: Cue, text: str) -> str:
+    words = [f"{cue.concept} cue \u201c{text[cue.start : cue.end]}\u201d", kind.replace("_", " ")]
+    if sentence.has("actor_us"):
+        words.append("US/coalition actor")
+    for concept, said in (("begun", "begun"), ("claim", "claimed"), ("background", "background")):
+        if sentence.has(concept):
+            words.append(said)
+    return ", ".join(words)
+
+
+def _sentence_findings(
+    sentence: _Sentence, index: int, doc: Normalized, original: str, gazetteer: Gazetteer
+) -> list[Finding]:
     negotiation = sentence.has("negotiation") and (
         sentence.has("withdrawal") or sentence.has("presence")
     )
     o_start, o_end = doc.span(sentence.start, sentence.end)
     evidence = original[o_start:o_end][:MAX_EVIDENCE]
-    events = []
+    findings = []
     for mention in sentence.mentions:
         place = gazetteer.get(mention.place)
         judge = _kind_at_country if place.is_country else _kind_at_base
@@ -250,9 +305,22 @@ def _sentence_events(
         if found is None:
             continue
         kind, cue = found
-        confidence = _confidence(sentence, mention, kind, cue)
-        events.append(Event(mention.place, kind, confidence, evidence, o_start, o_end))
-    return events
+        findings.append(
+            Finding(
+                mention.place,
+                kind,
+                _confidence(sentence, mention, kind, cue),
+                evidence,
+                o_start,
+                o_end,
+                index,
+                _reason(sentence, kind, cue, sentence.text),
+                begun=cue.concept == "withdrawal" and sentence.begun(cue),
+                claim=sentence.has("claim"),
+                background=sentence.has("background"),
+            )
+        )
+    return findings
 
 
 def merge(events: Sequence[Event]) -> list[Event]:
@@ -293,7 +361,7 @@ def classify(
     cues: Sequence[Cue],
     gazetteer: Gazetteer,
 ) -> list[Event]:
-    """Events of a document, given its normalized sentences, mentions and cues."""
+    """Events of a document: each sentence's findings, judged for the whole article."""
     all_starts = [w.start() for w in _WORD.finditer(doc.text)]
     within_names: set[int] = set()
     for mention in mentions:  # a name of several words counts as one word
@@ -301,34 +369,55 @@ def classify(
         last = bisect_right(all_starts, mention.norm_end - 1)
         within_names.update(range(first, last))
     word_starts = tuple(p for i, p in enumerate(all_starts) if i not in within_names)
-    events: list[Event] = []
+    base_words = _base_words(doc.text, word_starts, gazetteer)
+    findings: list[Finding] = []
     previous: tuple[Mention, ...] = ()
     mention_starts = [m.norm_start for m in mentions]
     cue_starts = [c.start for c in cues]
-    for start, end in sentence_spans:
+    for index, (start, end) in enumerate(sentence_spans):
         inside = tuple(
             mentions[bisect_left(mention_starts, start) : bisect_left(mention_starts, end)]
         )
         sentence_cues = tuple(cues[bisect_left(cue_starts, start) : bisect_left(cue_starts, end)])
-        sentence = _Sentence(start, end, inside, sentence_cues, word_starts, doc.text)
+        in_sentence = tuple(
+            base_words[bisect_left(base_words, start) : bisect_left(base_words, end)]
+        )
+        sentence = _Sentence(start, end, inside, sentence_cues, word_starts, doc.text, in_sentence)
         bases = tuple(m for m in inside if not gazetteer.get(m.place).is_country)
         referred = () if bases else _antecedent(sentence, previous)
         if referred:
             sentence = _Sentence(
-                start, end, (*inside, *referred), sentence_cues, word_starts, doc.text
+                start, end, (*inside, *referred), sentence_cues, word_starts, doc.text, in_sentence
             )
-            for event in _sentence_events(sentence, doc, original, gazetteer):
-                events.append(
-                    _weaker(event, ANAPHOR_PENALTY)
-                    if event.place in {m.place for m in referred}
-                    else event
+            referred_places = {m.place for m in referred}
+            for finding in _sentence_findings(sentence, index, doc, original, gazetteer):
+                findings.append(
+                    _weaker(finding, ANAPHOR_PENALTY)
+                    if finding.place in referred_places
+                    else finding
                 )
         elif inside:
-            events.extend(_sentence_events(sentence, doc, original, gazetteer))
+            findings.extend(_sentence_findings(sentence, index, doc, original, gazetteer))
         previous = bases
-    return merge(events)
+    return [
+        Event(v.place, v.kind, v.confidence, v.evidence, v.start, v.end, v.reason)
+        for v in judge(findings)
+    ]
 
 
-def _weaker(event: Event, penalty: float) -> Event:
-    confidence = round(max(event.confidence - penalty, 0.0), 2)
-    return Event(event.place, event.kind, confidence, event.evidence, event.start, event.end)
+def _base_words(text: str, word_starts: Sequence[int], gazetteer: Gazetteer) -> list[int]:
+    """Where the words for a base stand ("base", "üsten", "מהבסיס"), in text order."""
+    morph = morphology()
+    found = []
+    for start in word_starts:
+        match = _WORD.match(text, start)
+        if match is None:
+            continue
+        word = match.group()
+        if any(gazetteer.base_nouns.match(form) for form in morph.stems(word) | {word}):
+            found.append(start)
+    return found
+
+
+def _weaker(finding: Finding, penalty: float) -> Finding:
+    return replace(finding, confidence=round(max(finding.confidence - penalty, 0.0), 2))

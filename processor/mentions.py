@@ -8,6 +8,7 @@ mentions also carry their span in the original text for evidence.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -133,7 +134,7 @@ class _Context:
         text, tokens = self.doc.text, self.tokens
         return _SENTENCE_END.search(text, tokens.ends[a], tokens.starts[b]) is None
 
-    def near_base_noun(self, at: int, last: int, window: int) -> bool:
+    def near_base_noun(self, at: int, last: int, window: int, after: bool = True) -> bool:
         """A base noun within ``window`` words in the sentence, with no other name between
         ("پایگاه عینالاسد قرار است": the base noun is Ain al-Asad's)."""
         for i in range(at - 1, max(-1, at - 1 - window), -1):
@@ -141,7 +142,7 @@ class _Context:
                 break
             if self.base_noun(i):
                 return True
-        for i in range(last + 1, min(len(self.tokens), last + 1 + window)):
+        for i in range(last + 1, min(len(self.tokens), last + 1 + window) if after else 0):
             if i in self.named or not self._same_sentence(last, i):
                 break
             if self.base_noun(i):
@@ -164,6 +165,11 @@ class _Context:
 
     def qualified(self, at: int, last: int, window: int = CONTEXT_WINDOW) -> bool:
         return self.near_base_noun(at, last, window) or self.in_list(at, last)
+
+    def preceded_by_base_noun(self, at: int, last: int, window: int) -> bool:
+        """In Arabic-script and Hebrew text the base noun comes first (قاعدة X, پایگاه X,
+        בסיס X): only a base noun before the name counts, or a list of bases."""
+        return self.near_base_noun(at, last, window, after=False) or self.in_list(at, last)
 
     def all_capitalised(self, at: int, last: int) -> bool:
         return all(
@@ -244,14 +250,14 @@ def _accepted(
     size = len(name.key)
     if size < 3 or words > name.words or (distance and words != name.words):
         return False
-    if name.qualified and capital is None:  # "قاعدة النصر", "מגדל" …: right beside it
-        return distance == 0 and context.qualified(at, last, ADJACENT)
+    if capital is None:  # Arabic script, Hebrew: the base noun comes first
+        if name.qualified or size == 3:  # "قاعدة النصر": right before it
+            return distance == 0 and context.preceded_by_base_noun(at, last, ADJACENT)
+        return context.preceded_by_base_noun(at, last, SHORT_WINDOW)
     if size == 3:
         return distance == 0 and context.qualified(at, last, SHORT_WINDOW)
-    if distance and capital and not context.all_capitalised(at, last):
+    if distance and not context.all_capitalised(at, last):
         return False
-    if capital is None:
-        return context.qualified(at, last, SHORT_WINDOW)
     if distance or name.qualified or size == 4:
         return context.qualified(at, last, CONTEXT_WINDOW)
     return True
@@ -395,15 +401,30 @@ def _cue_end(text: str, tokens: Words, at: int, cue: CueWords) -> int | None:
 
 
 def find_cues(
-    doc: Normalized, original: str, lexicon: Lexicon, tokens: Words | None = None
+    doc: Normalized,
+    original: str,
+    lexicon: Lexicon,
+    tokens: Words | None = None,
+    languages: Sequence[tuple[int, str | None]] = (),
 ) -> list[Cue]:
-    """Cues in the normalized text, and case-sensitive ones in the original (mapped over)."""
+    """Cues in the normalized text, and case-sensitive ones in the original (mapped over).
+
+    ``languages`` gives (normalized start, language) of each paragraph: there a cue counts
+    only if its language's file lists it (where the language has a file at all)."""
     morph = morphology()
     tokens = words(doc.text) if tokens is None else tokens
+    starts = [start for start, _ in languages]
     found: set[Cue] = set()
     for at, word in enumerate(tokens.texts):
+        language: str | None = None
+        if starts:
+            index = bisect_right(starts, tokens.starts[at]) - 1
+            language = languages[index][1] if index >= 0 else None
+        spoken = lexicon.speaks(language) if language in lexicon.languages else None
         for form in morph.without_clitics(word):
             for cue in lexicon.starting(form):
+                if spoken and cue.languages and spoken.isdisjoint(cue.languages):
+                    continue
                 last = _cue_end(doc.text, tokens, at, cue)
                 if last is not None:
                     found.add(Cue(cue.concept, tokens.starts[at], tokens.ends[last]))

@@ -65,7 +65,19 @@ class Morphology:
         return word
 
     def without_clitics(self, word: str) -> tuple[str, ...]:
-        """The word and, in Arabic script, the word without each clitic it may carry."""
+        """The word and, in Arabic and Hebrew script, the word without each clitic it may
+        carry."""
+        if _HEBREW.match(word):
+            return tuple(
+                dict.fromkeys(
+                    [word]
+                    + [
+                        word[len(p) :]
+                        for p in self.hebrew_prefixes
+                        if word.startswith(p) and len(word) - len(p) >= MIN_STEM
+                    ]
+                )
+            )
         if not _ARABIC.match(word):
             return (word,)
         found = self._clitics.get(word)

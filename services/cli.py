@@ -125,12 +125,15 @@ async def _places(settings: Settings, as_json: bool) -> int:
     return 0
 
 
-async def _evaluate(settings: Settings, directory: Path, labels: Path, as_json: bool) -> int:
+async def _evaluate(settings: Settings, args: argparse.Namespace) -> int:
     from services.evaluation import render, run
 
     with _progress_bar("evaluate") as progress:
-        result = await run(settings, directory, labels, progress)
-    print(json.dumps(result, ensure_ascii=False) if as_json else render(result))  # noqa: T201
+        result = await run(settings, args.directory, args.labels, progress)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))  # noqa: T201
+    else:
+        print(render(result, split=args.split, calibration=args.calibration))  # noqa: T201
     return 0
 
 
@@ -174,7 +177,7 @@ def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
     if command == "places":
         return asyncio.run(_places(settings, args.json))
     if command == "evaluate":
-        return asyncio.run(_evaluate(settings, args.directory, args.labels, args.json))
+        return asyncio.run(_evaluate(settings, args))
     if command in WEBHOOK_COMMANDS:
         return _webhooks(settings, args)
     if command == "replay":

@@ -211,20 +211,35 @@ def _reading_parsers(commands: Commands) -> None:
         "evaluate",
         "replay a labelled directory in isolation and print the reading's accuracy",
         [
-            "drawdown evaluate tests/eval/corpus tests/eval/labels.json",
+            "drawdown evaluate ../shared/corpus/news",
+            "drawdown evaluate ../shared/corpus/news --split --calibration",
             "drawdown evaluate tests/eval/corpus tests/eval/labels.json --json",
         ],
         "DRAWDOWN_ALERT_*, DRAWDOWN_WORKER_PROCESSES, DRAWDOWN_REPLAY_TIMEOUT (never "
         "DRAWDOWN_DATABASE_URL or DRAWDOWN_KAFKA_BOOTSTRAP: it runs on a temporary database)",
         "Replay DIR on a temporary database and the in-process bus, compare with LABELS "
-        '(a JSON list of {"file", "language", "other_languages", "bases", "event", '
-        '"withdrawal_alert"}) and print precision/recall/F1 for withdrawal alerts and '
-        "places and language accuracy, overall, per language and per event kind, then "
-        "the misread documents. On a terminal a progress bar on stderr counts the documents.",
+        "(default DIR/labels.json: a JSON list of {file, source_url, language, bases, event, "
+        "withdrawal_alert, notes}; bases by place id or by the canonical names of "
+        "processor/data/canonical.yaml) and print, for all items and for those whose notes do "
+        "not begin AMBIGUOUS: language accuracy, place precision/recall, withdrawal-alert and "
+        "withdrawal_planned precision/recall/F1, per language, an event-kind confusion table, "
+        "then every misread document with the events and rules that decided it and, for a "
+        "missed place, the nearest words the matcher turned down and why. On a terminal a "
+        "progress bar on stderr counts the documents.",
     )
     evaluate.add_argument("directory", metavar="DIR", type=Path)
-    evaluate.add_argument("labels", metavar="LABELS.json", type=Path)
+    evaluate.add_argument("labels", metavar="LABELS.json", type=Path, nargs="?", default=None)
     evaluate.add_argument("--json", action="store_true", help="one JSON object of figures")
+    evaluate.add_argument(
+        "--split",
+        action="store_true",
+        help="also the tuning and check parts (the corpus split by outlet, one in three to check)",
+    )
+    evaluate.add_argument(
+        "--calibration",
+        action="store_true",
+        help="also how often each confidence of the strongest withdrawal event is right",
+    )
 
 
 def _webhook_parsers(commands: Commands) -> None:

@@ -92,12 +92,25 @@ def test_talks_on_withdrawal_from_iraq_are_a_negotiation(text: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "Norway withdrew its troops from Ain al-Asad.",
-        "سحبت النرويج قواتها من قاعدة عين الأسد",
+        "Russia withdrew its troops from Ain al-Asad.",
+        "سحبت روسيا قواتها من قاعدة عين الأسد",
+        "Iranian advisers withdrew from Ain al-Asad.",
     ],
 )
 def test_another_countrys_withdrawal_is_other(text: str) -> None:
     assert kinds(read(text), "ain-al-asad") == {"other"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Norway withdrew its troops from Ain al-Asad.",
+        "سحبت النرويج قواتها من قاعدة عين الأسد",
+        "Die Bundeswehr hat ihre Soldaten aus Ain al-Asad abgezogen.",
+    ],
+)
+def test_a_coalition_partners_withdrawal_is_a_withdrawal(text: str) -> None:
+    assert kinds(read(text), "ain-al-asad") == {"withdrawal"}
 
 
 @pytest.mark.parametrize(
@@ -306,7 +319,7 @@ def test_joint_us_and_foreign_withdrawal_is_a_withdrawal() -> None:
 
 
 def test_foreign_withdrawal_quoted_by_a_general_is_other() -> None:
-    text = "Norway's Gen. Smith said its troops withdrew from Ain al-Asad."
+    text = "Russia's Gen. Smirnov said its troops withdrew from Ain al-Asad."
     assert kinds(read(text), "ain-al-asad") == {"other"}
 
 
