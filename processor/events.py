@@ -17,8 +17,8 @@ from dataclasses import dataclass, field, replace
 
 from processor.gazetteer import Gazetteer
 from processor.mentions import Cue, Mention
-from processor.morphology import morphology
 from processor.normalize import Normalized
+from processor.tense import past
 from processor.verdicts import Finding, judge
 
 EVENT_KINDS = (
@@ -144,20 +144,31 @@ class _Sentence:
         at = self.word(cue.start)
         return any(0 < self.word(m.norm_start) - at <= 2 for m in self.mentions)
 
+    def governed(self, position: int, exclude: int = -1) -> bool:
+        """Whether a planning word stands just before ``position`` ("will complete")."""
+        here = self.word(position)
+        return any(
+            0 < here - self.word(p.start) <= GOVERNS
+            for p in self.of("planned")
+            if p.start != exclude
+        )
+
     def begun(self, cue: Cue) -> bool:
         """A marker of begun or completed action near the cue in its clause ("has begun",
-        "completed", "уже"), not itself governed by a planning word ("will complete")."""
+        "completed", "уже"), or a past ending on the cue itself ("çekildi", "вывели"), not
+        governed by a planning word ("will complete", "будут выведены")."""
         at = self.word(cue.start)
+        if (
+            cue.concept == "withdrawal"
+            and past(self.text[cue.start : cue.end])
+            and not self.governed(cue.start, exclude=cue.start)
+        ):
+            return True
         start, end = self.clause(cue.start)
         for marker in self.of("begun"):
             if not start <= marker.start < end or abs(self.word(marker.start) - at) > BEGUN_WINDOW:
                 continue
-            here = self.word(marker.start)
-            if not any(
-                0 < here - self.word(p.start) <= GOVERNS
-                for p in self.of("planned")
-                if p.start != marker.start
-            ):
+            if not self.governed(marker.start, exclude=marker.start):
                 return True
         return False
 
@@ -369,7 +380,6 @@ def classify(
         last = bisect_right(all_starts, mention.norm_end - 1)
         within_names.update(range(first, last))
     word_starts = tuple(p for i, p in enumerate(all_starts) if i not in within_names)
-    base_words = _base_words(doc.text, word_starts, gazetteer)
     findings: list[Finding] = []
     previous: tuple[Mention, ...] = ()
     mention_starts = [m.norm_start for m in mentions]
@@ -379,8 +389,17 @@ def classify(
             mentions[bisect_left(mention_starts, start) : bisect_left(mention_starts, end)]
         )
         sentence_cues = tuple(cues[bisect_left(cue_starts, start) : bisect_left(cue_starts, end)])
-        in_sentence = tuple(
-            base_words[bisect_left(base_words, start) : bisect_left(base_words, end)]
+        countries = any(c.concept == "withdrawal" for c in sentence_cues) and any(
+            gazetteer.get(m.place).is_country for m in inside
+        )
+        in_sentence = (
+            _base_words(
+                doc.text,
+                word_starts[bisect_left(word_starts, start) : bisect_left(word_starts, end)],
+                gazetteer,
+            )
+            if countries
+            else ()
         )
         sentence = _Sentence(start, end, inside, sentence_cues, word_starts, doc.text, in_sentence)
         bases = tuple(m for m in inside if not gazetteer.get(m.place).is_country)
@@ -405,18 +424,14 @@ def classify(
     ]
 
 
-def _base_words(text: str, word_starts: Sequence[int], gazetteer: Gazetteer) -> list[int]:
-    """Where the words for a base stand ("base", "üsten", "מהבסיס"), in text order."""
-    morph = morphology()
+def _base_words(text: str, starts: Sequence[int], gazetteer: Gazetteer) -> tuple[int, ...]:
+    """Where the words for a base stand ("base", "üsten", "מהבסיס") among ``starts``."""
     found = []
-    for start in word_starts:
+    for start in starts:
         match = _WORD.match(text, start)
-        if match is None:
-            continue
-        word = match.group()
-        if any(gazetteer.base_nouns.match(form) for form in morph.stems(word) | {word}):
+        if match is not None and gazetteer.base_nouns.inflected(match.group()):
             found.append(start)
-    return found
+    return tuple(found)
 
 
 def _weaker(finding: Finding, penalty: float) -> Finding:

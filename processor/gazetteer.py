@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from processor.morphology import morphology, script_of
+from processor.morphology import CACHE_LIMIT, morphology, script_of
 from processor.normalize import normalize_text
 from processor.sounds import ARTICLE, deletions, sounds
 from services.errors import ConfigError
@@ -70,6 +70,7 @@ class BaseNouns:
     whole: frozenset[str]
     stems: tuple[str, ...]
     heads: tuple[str, ...]
+    _words: dict[str, bool] = field(default_factory=dict, compare=False)
 
     def match(self, word: str) -> bool:
         return (
@@ -77,6 +78,16 @@ class BaseNouns:
             or word.startswith(self.stems)
             or (len(word) > 6 and word.endswith(self.heads))
         )
+
+    def inflected(self, word: str) -> bool:
+        """Whether a text word is one of them with its clitics and endings (cached)."""
+        found = self._words.get(word)
+        if found is None:
+            if len(self._words) > CACHE_LIMIT:
+                self._words.clear()
+            forms = morphology().stems(word) | {word}
+            found = self._words[word] = any(self.match(f) for f in forms)
+        return found
 
 
 @dataclass(frozen=True, slots=True)

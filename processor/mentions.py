@@ -120,15 +120,9 @@ class _Context:
     named_ends: set[int]
     named_starts: set[int]
     named: set[int]  # words of names found by their listed spellings
-    _nouns: dict[str, bool]
 
     def base_noun(self, index: int) -> bool:
-        word = self.tokens.texts[index]
-        found = self._nouns.get(word)
-        if found is None:
-            forms = self.morph.stems(word) | {word}
-            found = self._nouns[word] = any(self.gazetteer.base_nouns.match(f) for f in forms)
-        return found
+        return self.gazetteer.base_nouns.inflected(self.tokens.texts[index])
 
     def _same_sentence(self, a: int, b: int) -> bool:
         text, tokens = self.doc.text, self.tokens
@@ -354,7 +348,6 @@ def find_places(
         {b for _, b in bases},
         {a for a, _ in bases},
         covered,
-        {},
     )
     candidates += [
         (at, last, place)
@@ -400,6 +393,23 @@ def _cue_end(text: str, tokens: Words, at: int, cue: CueWords) -> int | None:
     return last
 
 
+def _spoken(
+    tokens: Words, languages: Sequence[tuple[int, str | None]], lexicon: Lexicon
+) -> list[frozenset[str] | None]:
+    """Per word, the languages whose cues count there (None: every language's)."""
+    spoken: list[frozenset[str] | None] = [None] * len(tokens)
+    bounds = [start for start, _ in languages[1:]] + [len(tokens) and tokens.ends[-1] + 1]
+    first = bisect_right(tokens.starts, languages[0][0]) if languages else len(tokens)
+    at = first - 1 if first else 0
+    for (start, language), end in zip(languages, bounds, strict=True):
+        at = bisect_right(tokens.starts, start - 1, lo=at)
+        stop = bisect_right(tokens.starts, end - 1, lo=at)
+        if language in lexicon.languages:
+            spoken[at:stop] = [lexicon.speaks(language)] * (stop - at)
+        at = stop
+    return spoken
+
+
 def find_cues(
     doc: Normalized,
     original: str,
@@ -413,14 +423,10 @@ def find_cues(
     only if its language's file lists it (where the language has a file at all)."""
     morph = morphology()
     tokens = words(doc.text) if tokens is None else tokens
-    starts = [start for start, _ in languages]
+    spoken_at = _spoken(tokens, languages, lexicon)
     found: set[Cue] = set()
     for at, word in enumerate(tokens.texts):
-        language: str | None = None
-        if starts:
-            index = bisect_right(starts, tokens.starts[at]) - 1
-            language = languages[index][1] if index >= 0 else None
-        spoken = lexicon.speaks(language) if language in lexicon.languages else None
+        spoken = spoken_at[at]
         for form in morph.without_clitics(word):
             for cue in lexicon.starting(form):
                 if spoken and cue.languages and spoken.isdisjoint(cue.languages):
