@@ -398,15 +398,17 @@ def _spoken(
 ) -> list[frozenset[str] | None]:
     """Per word, the languages whose cues count there (None: every language's)."""
     spoken: list[frozenset[str] | None] = [None] * len(tokens)
-    bounds = [start for start, _ in languages[1:]] + [len(tokens) and tokens.ends[-1] + 1]
-    first = bisect_right(tokens.starts, languages[0][0]) if languages else len(tokens)
-    at = first - 1 if first else 0
-    for (start, language), end in zip(languages, bounds, strict=True):
-        at = bisect_right(tokens.starts, start - 1, lo=at)
-        stop = bisect_right(tokens.starts, end - 1, lo=at)
-        if language in lexicon.languages:
-            spoken[at:stop] = [lexicon.speaks(language)] * (stop - at)
-        at = stop
+    starts = [start for start, _ in languages]
+    for index, (start, language) in enumerate(languages):
+        if language not in lexicon.languages:
+            continue
+        first = bisect_right(tokens.starts, start - 1)
+        stop = (
+            bisect_right(tokens.starts, starts[index + 1] - 1)
+            if index + 1 < len(starts)
+            else len(tokens)
+        )
+        spoken[first:stop] = [lexicon.speaks(language)] * (stop - first)
     return spoken
 
 
