@@ -107,6 +107,12 @@ class Gazetteer:
     sound_prefixes: frozenset[str] = frozenset()
     # How names' first words sound: a span of text starts only on such a word.
     sound_starts: frozenset[str] = frozenset()
+    # Base nouns and descriptors: the words left out of how a name sounds.
+    unsounded: BaseNouns | None = None
+
+    def heard(self, written: str) -> Heard:
+        """How a written name sounds, as the gazetteer hears its own names."""
+        return name_keys(written, self.unsounded or self.base_nouns)
 
     def get(self, place_id: str) -> Place:
         for place in self.places:
@@ -274,6 +280,7 @@ def build(
         near_sounds=near_sounds,
         sound_prefixes=frozenset(key[:i] for key in sound_index for i in range(1, len(key) + 1)),
         sound_starts=sound_starts,
+        unsounded=skipped,
     )
 
 
