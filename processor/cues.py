@@ -70,15 +70,19 @@ class Lexicon:
     languages: frozenset[str]
     # The languages whose cues count in text of a language (itself and its cue group).
     groups: dict[str, frozenset[str]] = field(default_factory=dict)
-    _starting: dict[str, tuple[CueWords, ...]] = field(default_factory=dict, compare=False)
+    _starting: dict[tuple[str, frozenset[str] | None], tuple[CueWords, ...]] = field(
+        default_factory=dict, compare=False
+    )
 
     def speaks(self, language: str) -> frozenset[str]:
         """The languages whose cues count in text of ``language``."""
         return self.groups.get(language, frozenset({language}))
 
-    def starting(self, form: str) -> tuple[CueWords, ...]:
-        """The cues whose first word is ``form``, or a stem ``form`` starts with."""
-        found = self._starting.get(form)
+    def starting(self, form: str, spoken: frozenset[str] | None = None) -> tuple[CueWords, ...]:
+        """The cues whose first word is ``form``, or a stem ``form`` starts with; with
+        ``spoken``, only those of these languages (and cues of no language)."""
+        key = (form, spoken)
+        found = self._starting.get(key)
         if found is None:
             if len(self._starting) > 200_000:
                 self._starting.clear()
@@ -87,7 +91,11 @@ class Lexicon:
                 if length > len(form):
                     break
                 matches += self.stems.get(form[:length], ())
-            found = self._starting[form] = tuple(matches)
+            if spoken:
+                matches = [
+                    c for c in matches if not c.languages or not spoken.isdisjoint(c.languages)
+                ]
+            found = self._starting[key] = tuple(matches)
         return found
 
 

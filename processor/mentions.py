@@ -430,9 +430,7 @@ def find_cues(
     for at, word in enumerate(tokens.texts):
         spoken = spoken_at[at]
         for form in morph.without_clitics(word):
-            for cue in lexicon.starting(form):
-                if spoken and cue.languages and spoken.isdisjoint(cue.languages):
-                    continue
+            for cue in lexicon.starting(form, spoken):
                 last = _cue_end(doc.text, tokens, at, cue)
                 if last is not None:
                     found.add(Cue(cue.concept, tokens.starts[at], tokens.ends[last]))
