@@ -31,7 +31,16 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tests.conftest import Template, fresh_database, spawn_drawdown, tansu_binary
+from services.errors import BusError
+from services.kafka import KafkaBus
+from services.settings import Settings
+from tests.conftest import (
+    KAFKA_SESSION_TIMEOUT,
+    Template,
+    fresh_database,
+    spawn_drawdown,
+    tansu_binary,
+)
 from tests.servers import free_port
 
 WAIT = 240.0  # seconds any condition may take on a loaded machine: slow is not wrong
@@ -78,6 +87,46 @@ async def second_pg_url(pg_template: Template) -> str:
 def env_of(**settings: object) -> dict[str, str]:
     """Settings as a role's environment: ``batch_size=10`` is ``DRAWDOWN_BATCH_SIZE=10``."""
     return {f"DRAWDOWN_{name.upper()}": str(value) for name, value in settings.items()}
+
+
+def pipeline_env(
+    database_url: str, kafka_bootstrap: str, prefix: str, sources: Path, **settings: object
+) -> dict[str, str]:
+    """A role's environment on this database and broker, with the test's topics, one
+    partition (one order of documents for every run), fast polls and short timeouts."""
+    defaults: dict[str, object] = dict(
+        database_url=database_url,
+        kafka_bootstrap=kafka_bootstrap,
+        topic_prefix=prefix,
+        consumer_group=f"{prefix}-processors",
+        topic_partitions=1,
+        worker_processes=0,
+        batch_size=50,
+        kafka_session_timeout=KAFKA_SESSION_TIMEOUT,
+        sources=sources,
+        log_format="text",
+        min_poll_interval=0.5,
+        per_host_delay=0,
+        fetch_allowed_networks="127.0.0.1/32",
+        webhook_allowed_networks="127.0.0.1/32",
+        webhook_poll_interval=0.1,
+        webhook_backoff_base=0.2,
+        webhook_backoff_max=1.0,
+        webhook_timeout=2,
+        webhook_lease=5,
+        heartbeat_interval=1,
+    )
+    return env_of(**{**defaults, **settings})
+
+
+async def caught_up(kafka_bootstrap: str, group: str, topic: str) -> bool:
+    """``group`` has committed every record of ``topic`` (False while the broker is away)."""
+    bus = KafkaBus(Settings(kafka_bootstrap=kafka_bootstrap))
+    try:
+        lag = await bus.lag(group, [topic])
+    except BusError:
+        return False
+    return bool(lag) and sum(lag.values()) == 0
 
 
 @dataclass
@@ -381,14 +430,33 @@ async def counts(url: str) -> Counts:
 
 async def processed(url: str) -> int:
     """Documents the processors are done with; -1 while the database does not answer."""
+    return await _scalar(url, COUNTS["processed"])
+
+
+async def _scalar(url: str, query: str, *args: object) -> int:
+    """One count from the database; -1 while it does not answer."""
     try:
         connection = await asyncpg.connect(dsn(url), timeout=5)
     except (OSError, asyncpg.PostgresError, TimeoutError):
         return -1
     try:
-        return int(await connection.fetchval(COUNTS["processed"]))
+        return int(await connection.fetchval(query, *args))
+    except (OSError, asyncpg.PostgresError):
+        return -1
     finally:
         await connection.close()
+
+
+async def delivered(url: str) -> int:
+    """Deliveries a dispatcher has recorded as delivered."""
+    return await _scalar(url, "SELECT count(*) FROM deliveries WHERE status = 'delivered'")
+
+
+async def stored(url: str, links: list[str]) -> int:
+    """How many of ``links`` the processor has seen (as an article or a sighting)."""
+    return await _scalar(
+        url, "SELECT count(DISTINCT url) FROM sightings WHERE url = any($1)", links
+    )
 
 
 def report(test: str, **figures: object) -> None:

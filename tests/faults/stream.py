@@ -11,6 +11,8 @@ URL and publication time, so a run is the same input every time for one seed.
 from __future__ import annotations
 
 import random
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -101,11 +103,24 @@ def documents(count: int, seed: int = 15, source: str = "fault") -> list[RawArti
     return out
 
 
-async def publish(bootstrap: str, topic: str, docs: list[RawArticle], partitions: int = 1) -> None:
-    """Create ``topic`` (one partition by default: one order for every run) and publish."""
-    bus = KafkaBus(Settings(kafka_bootstrap=bootstrap, topic_partitions=partitions))
+Send = Callable[[Sequence[RawArticle]], Awaitable[None]]
+
+
+@asynccontextmanager
+async def publishing(bootstrap: str, topic: str) -> AsyncIterator[Send]:
+    """Create ``topic`` (one partition: one order for every run); yield a function that
+    publishes documents to it, each acknowledged before the next."""
+    bus = KafkaBus(Settings(kafka_bootstrap=bootstrap, topic_partitions=1))
     await bus.ensure_topics([topic])
     async with bus.producer() as producer:
-        for doc in docs:
-            key = (doc.url or doc.message_id).encode()
-            await producer.send(topic, doc.encode(), key=key)
+
+        async def send(docs: Sequence[RawArticle]) -> None:
+            for doc in docs:
+                await producer.send(topic, doc.encode(), key=(doc.url or doc.message_id).encode())
+
+        yield send
+
+
+async def publish(bootstrap: str, topic: str, docs: Sequence[RawArticle]) -> None:
+    async with publishing(bootstrap, topic) as send:
+        await send(docs)

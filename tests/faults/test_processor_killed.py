@@ -14,11 +14,14 @@ import asyncio
 import random
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import KAFKA_SESSION_TIMEOUT
 from tests.faults.conftest import Role, counts, env_of, processed, report, running, until
 from tests.faults.stream import documents, publish
 
 DOCUMENTS = 2000
+pytestmark = pytest.mark.timeout(600)
 KILLS = 4
 SEED = 20260315
 
