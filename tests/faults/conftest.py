@@ -430,10 +430,10 @@ async def counts(url: str) -> Counts:
 
 async def processed(url: str) -> int:
     """Documents the processors are done with; -1 while the database does not answer."""
-    return await _scalar(url, COUNTS["processed"])
+    return await scalar(url, COUNTS["processed"])
 
 
-async def _scalar(url: str, query: str, *args: object) -> int:
+async def scalar(url: str, query: str, *args: object) -> int:
     """One count from the database; -1 while it does not answer."""
     try:
         connection = await asyncpg.connect(dsn(url), timeout=5)
@@ -449,14 +449,12 @@ async def _scalar(url: str, query: str, *args: object) -> int:
 
 async def delivered(url: str) -> int:
     """Deliveries a dispatcher has recorded as delivered."""
-    return await _scalar(url, "SELECT count(*) FROM deliveries WHERE status = 'delivered'")
+    return await scalar(url, "SELECT count(*) FROM deliveries WHERE status = 'delivered'")
 
 
 async def stored(url: str, links: list[str]) -> int:
     """How many of ``links`` the processor has seen (as an article or a sighting)."""
-    return await _scalar(
-        url, "SELECT count(DISTINCT url) FROM sightings WHERE url = any($1)", links
-    )
+    return await scalar(url, "SELECT count(DISTINCT url) FROM sightings WHERE url = any($1)", links)
 
 
 def report(test: str, **figures: object) -> None:
