@@ -42,7 +42,8 @@ class FeedSite:
 
         return feed
 
-    async def _page(self, request: Request) -> Response:
+    async def page(self, request: Request) -> Response:
+        """The article page of an entry."""
         return Response(self.pages[request.url.path], media_type="text/html")
 
     @property
@@ -55,7 +56,7 @@ class FeedSite:
         total = len(self.pages)
         path = f"/a/{total % self.feeds}/{total}"
         self.pages[path] = article_html(doc.title, doc.text)
-        self.server.route(path, self._page)
+        self.server.route(path, self.page)
         link = self.server.url(path)
         self.entries[total % self.feeds].append(Item(doc.title, link, doc.text[:200]))
         return link

@@ -70,9 +70,12 @@ def _near(rng: random.Random, text: str) -> str:
     return f"{text}\n\nUpdated {rng.randrange(1, 24)}:{rng.randrange(60):02d} local time."
 
 
-def documents(count: int, seed: int = 15, source: str = "fault") -> list[RawArticle]:
+def documents(
+    count: int, seed: int = 15, source: str = "fault", *, copies: bool = True
+) -> list[RawArticle]:
     """``count`` distinct documents: about half new stories, a quarter exact copies, a
-    quarter near copies; one new story in ten an alert-worthy withdrawal report."""
+    quarter near copies (only new stories without ``copies``); one new story in ten an
+    alert-worthy withdrawal report."""
     rng = random.Random(seed)
     corpus = _corpus()
     rng.shuffle(corpus)
@@ -82,7 +85,7 @@ def documents(count: int, seed: int = 15, source: str = "fault") -> list[RawArti
         at = (START + timedelta(minutes=number)).isoformat()
         url = f"https://news{number % 17}.example.org/{source}/{number}"
         outlet = f"Outlet {number % 13}"
-        roll = rng.random()
+        roll = rng.random() if copies else 0.5 + rng.random() / 2
         if stories and roll < 0.25:
             doc = replace(rng.choice(stories), url=url, source=outlet)
         elif stories and roll < 0.5:
