@@ -441,8 +441,8 @@ async def scalar(url: str, query: str, *args: object) -> int:
         return -1
     try:
         return int(await connection.fetchval(query, *args))
-    except (OSError, asyncpg.PostgresError):
-        return -1
+    except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError):
+        return -1  # a bad query is raised: only the server going away is waited out
     finally:
         await connection.close()
 

@@ -47,7 +47,7 @@ def _generated(rng: random.Random) -> tuple[str, str]:
     return title, " ".join(_sentence(rng) for _ in range(4))
 
 
-def _withdrawal(rng: random.Random) -> tuple[str, str]:
+def withdrawal_report(rng: random.Random) -> tuple[str, str]:
     base = rng.choice(BASES)
     detail = " ".join(_sentence(rng) for _ in range(2))
     text = WITHDRAWAL.format(base=base, day=rng.choice(DAYS), who=rng.choice(WHO), detail=detail)
@@ -95,7 +95,7 @@ def documents(
             if corpus and roll < 0.6:
                 title, text = corpus.pop()
             elif roll < 0.65:
-                title, text = _withdrawal(rng)
+                title, text = withdrawal_report(rng)
             else:
                 title, text = _generated(rng)
             doc = RawArticle(text=text, title=title, url=url, source=outlet)
