@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import pwd
 import shutil
@@ -22,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -31,6 +32,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from ingest.messages import RawArticle
 from services.errors import BusError
 from services.kafka import KafkaBus
 from services.settings import Settings
@@ -332,6 +334,18 @@ class DurableBroker:
         with (self.root / "broker.log").open("ab") as log:
             self.broker = subprocess.Popen(command, env=self.environment(), stdout=log, stderr=log)
         wait_for_port(self.port, self.broker)
+
+    async def settle(
+        self, send: Callable[[Sequence[RawArticle]], Awaitable[None]], tail: Sequence[RawArticle]
+    ) -> None:
+        """Publish ``tail`` one document at a time, a pause after each. Tansu 0.6's S3
+        engine rewrites the partition's high watermark after acknowledging, and against
+        moto an older write can land last: every record batch is stored, but the end
+        offset consumers see may trail the newest records until a later produce moves it.
+        Unhurried produces at the end of a stream leave it right."""
+        for doc in tail:
+            await send([doc])
+            await asyncio.sleep(0.5)
 
     def kill(self) -> None:
         assert self.broker is not None
