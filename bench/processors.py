@@ -178,11 +178,15 @@ async def _round(bootstrap: str, processors: int, count: int, every: float) -> d
     finally:
         await drop(url)
     rss_series = [s["rss_mb"] for s in samples]
+    # From the first commit (start-up and the group join over) to the end.
+    moving = [s for s in samples if s["lag"] < samples[0]["lag"]] or samples
+    steady = (moving[0]["lag"] - moving[-1]["lag"]) / max(moving[-1]["s"] - moving[0]["s"], 1)
     middle = rss_series[len(rss_series) // 2 :] or rss_series
     return {
         "processors": processors,
         "documents": count,
         "docs_per_s": round(count / elapsed, 1),
+        "steady_docs_per_s": round(steady, 1),
         "elapsed_s": round(elapsed, 1),
         "publish_docs_per_s": round(count / publish_s, 1),
         "rss_mb_peak": max(rss_series, default=0),
