@@ -62,7 +62,7 @@ class TimedSite(FeedSite):
 
 def _percentiles(values: list[float]) -> dict[str, float | None]:
     if len(values) < 2:
-        return {"p50_s": values[0] if values else None, "p95_s": None, "n": len(values)}  # type: ignore[dict-item]
+        return {"p50_s": round(values[0], 2) if values else None, "p95_s": None, "n": len(values)}  # type: ignore[dict-item]
     cuts = statistics.quantiles(values, n=20)
     return {
         "p50_s": round(statistics.median(values), 2),
