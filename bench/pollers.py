@@ -11,14 +11,23 @@ DRAWDOWN_KAFKA_BOOTSTRAP are set (PostgreSQL must be migrated).
 Two rounds: "first" (every entry is new: feed + pages + extraction + publish) and
 "steady" (feeds polled again, nothing new: feed + parse + seen query).
 
+With ``--not-modified [SOURCES]`` (default 10,000) it measures the steady state of a large
+deployment instead: every source has an ETag on record and the server answers 304, one
+poller process polls them all, then two share them through leases; figures per round are
+polls/s, lease conflicts (sources polled twice in the round: leases should make it 0) and
+CPU milliseconds per poll in the poller processes. Two pollers need PostgreSQL to share
+leases as in production (set DRAWDOWN_DATABASE_URL to a migrated database).
+
 Run from the repo root after `make install`:
     .venv/bin/python bench/pollers.py [FEEDS] [ENTRIES]
+    .venv/bin/python bench/pollers.py --not-modified [SOURCES]
 Progress goes to stderr; the last line on stdout is one JSON object of figures.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import html
 import json
 import logging
@@ -31,13 +40,15 @@ from contextlib import suppress
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import local_server  # noqa: E402  (bench/, the script's own folder)
+from procstats import descendants, memory_mb  # noqa: E402
 
 from ingest.fetch import make_client  # noqa: E402
 from ingest.poll import fetch_limits  # noqa: E402
@@ -91,8 +102,11 @@ def _feed(port: int, number: int, entries: int) -> bytes:
 class _Http(asyncio.Protocol):
     """Just enough HTTP/1.1: GET, keep-alive, Content-Length bodies."""
 
-    def __init__(self, port: int, entries: int, pages: list[bytes], robots: bytes) -> None:
+    def __init__(
+        self, port: int, entries: int, pages: list[bytes], robots: bytes, hits: Any = None
+    ) -> None:
         self._port, self._entries, self._pages, self._robots = port, entries, pages, robots
+        self._hits = hits  # conditional feed requests, counted when a counter is given
         self._buffer = b""
         self._transport: asyncio.Transport | None = None
 
@@ -105,11 +119,15 @@ class _Http(asyncio.Protocol):
         while b"\r\n\r\n" in self._buffer:
             head, self._buffer = self._buffer.split(b"\r\n\r\n", 1)
             path = head.split(b" ", 2)[1].decode()
-            self._respond(path)
+            self._respond(path, b"\r\nif-none-match:" in head.lower())
 
-    def _respond(self, path: str) -> None:
+    def _respond(self, path: str, conditional: bool = False) -> None:
         status, kind, body = "200 OK", "text/html; charset=utf-8", b""
-        if path.startswith("/feed/"):
+        if path.startswith("/feed/") and conditional:
+            if self._hits is not None:
+                self._hits.put(path)
+            status = "304 Not Modified"
+        elif path.startswith("/feed/"):
             kind = "application/rss+xml"
             body = _feed(self._port, int(path.rsplit("/", 1)[1]), self._entries)
         elif path.startswith("/a/"):
@@ -127,45 +145,53 @@ class _Http(asyncio.Protocol):
         )
 
 
-def serve(port: int, entries: int, ready: multiprocessing.synchronize.Event) -> None:
+def serve(
+    port: int, entries: int, ready: multiprocessing.synchronize.Event, hits: Any = None
+) -> None:
     pages, robots = _pages(entries)
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
         server = await loop.create_server(
-            lambda: _Http(port, entries, pages, robots), "127.0.0.1", port, backlog=1024
+            lambda: _Http(port, entries, pages, robots, _Counter() if hits else None),
+            "127.0.0.1",
+            port,
+            backlog=1024,
         )
+        reporting = loop.create_task(_report_hits(hits)) if hits else None
         ready.set()
         async with server:
             await server.serve_forever()
+        if reporting is not None:
+            reporting.cancel()
 
     with suppress(KeyboardInterrupt):
         asyncio.run(main())
 
 
+_FEED_HITS: collections.Counter[str] = collections.Counter()
+
+
+class _Counter:
+    def put(self, path: str) -> None:
+        _FEED_HITS[path] += 1
+
+
+async def _report_hits(path: str) -> None:
+    """Every half second, write how many conditional feed requests were answered."""
+    while True:
+        await asyncio.sleep(0.5)
+        await asyncio.to_thread(Path(path).write_text, json.dumps(sum(_FEED_HITS.values())))
+
+
+def serve_counting(
+    port: int, entries: int, hits: str, ready: multiprocessing.synchronize.Event
+) -> None:
+    """``serve``, writing the conditional feed requests it answered to the file ``hits``."""
+    serve(port, entries, ready, hits)
+
+
 # ---- measuring -------------------------------------------------------------------------
-
-
-def _memory_mb(pids: list[int], field: str) -> float:
-    """Sum of ``field`` (VmRSS in status, Pss in smaps_rollup) over ``pids``, in MB."""
-    total = 0
-    source = "status" if field == "VmRSS:" else "smaps_rollup"
-    for pid in pids:
-        with suppress(OSError), open(f"/proc/{pid}/{source}") as lines:
-            for line in lines:
-                if line.startswith(field):
-                    total += int(line.split()[1])
-    return total / 1024
-
-
-def _descendants(pid: int) -> list[int]:
-    """Every process below ``pid`` (the pool's workers are the forkserver's children)."""
-    found: list[int] = []
-    with suppress(OSError):
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            for child in (task / "children").read_text().split():
-                found += [int(child), *_descendants(int(child))]
-    return found
 
 
 class Peak:
@@ -178,9 +204,9 @@ class Peak:
         self._server = server_pid
 
     def sample(self) -> None:
-        pool = [pid for pid in _descendants(os.getpid()) if pid != self._server]
-        self.own = max(self.own, _memory_mb([os.getpid()], "VmRSS:"))
-        self.with_pool = max(self.with_pool, _memory_mb([os.getpid(), *pool], "Pss:"))
+        pool = [pid for pid in descendants(os.getpid()) if pid != self._server]
+        self.own = max(self.own, memory_mb([os.getpid()], "VmRSS:"))
+        self.with_pool = max(self.with_pool, memory_mb([os.getpid(), *pool], "Pss:"))
 
 
 async def _round(name: str, poller: Poller, target: int, peak: Peak) -> float:
@@ -257,7 +283,137 @@ async def bench(feeds: int, entries: int, port: int, peak: Peak) -> dict[str, ob
     }
 
 
+# ---- sources answering 304, one and two pollers sharing leases ---------------------------
+
+
+def _lease_settings(database_url: str) -> Settings:
+    return Settings().model_copy(
+        update={
+            "database_url": database_url,
+            "poll_concurrency": int(os.environ.get("DRAWDOWN_POLL_CONCURRENCY", "64")),
+            "per_host_concurrency": int(os.environ.get("DRAWDOWN_PER_HOST_CONCURRENCY", "64")),
+            "per_host_delay": 0.0,
+            "log_level": "WARNING",
+        }
+    )
+
+
+def _poller_process(database_url: str, sources: int, results: Any) -> None:
+    """One poller process: poll until no source is due, then report polls and CPU seconds."""
+    logs.configure("WARNING")
+
+    async def run() -> tuple[int, float]:
+        settings = _lease_settings(database_url)
+        async with (
+            open_runtime(settings, reads=False) as runtime,
+            make_client(fetch_limits(settings)) as client,
+            runtime.bus.producer() as producer,
+        ):
+            poller = Poller(settings, runtime.engine, producer, client, None)
+            stop = asyncio.Event()
+            task = asyncio.create_task(poller.run(stop))
+            while not task.done():
+                await asyncio.sleep(0.5)
+                async with runtime.engine.connect() as connection:
+                    due = await connection.scalar(
+                        select(func.count()).where(Source.next_poll_at <= datetime.now(UTC))
+                    )
+                if not due:
+                    stop.set()
+            await task
+            return poller.polls, sum(os.times()[:2])
+
+    results.put(asyncio.run(run()))
+
+
+def _shared_round(database_url: str, pollers: int, sources: int, hits: Path) -> dict[str, float]:
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    before = json.loads(hits.read_text()) if hits.exists() else 0
+    started = time.perf_counter()
+    workers = [
+        context.Process(target=_poller_process, args=(database_url, sources, results))
+        for _ in range(pollers)
+    ]
+    for worker in workers:
+        worker.start()
+    reports = [results.get(timeout=3600) for _ in workers]
+    elapsed = time.perf_counter() - started
+    for worker in workers:
+        worker.join(30)
+    time.sleep(1)  # the server writes its counts every half second
+    after = json.loads(hits.read_text())
+    polls = sum(r[0] for r in reports)
+    cpu = sum(r[1] for r in reports)
+    print(f"{pollers} poller(s): {polls} polls in {elapsed:.1f}s", file=sys.stderr)
+    return {
+        "polls": polls,
+        "polls_per_s": round(polls / elapsed, 1),
+        # Sources polled more than once in the round: two pollers holding one source.
+        "lease_conflicts": after - before - sources,
+        "cpu_ms_per_poll": round(cpu * 1000 / max(polls, 1), 2),
+        "per_poller_polls": sorted(r[0] for r in reports),  # type: ignore[dict-item]
+        "round_s": round(elapsed, 1),
+    }
+
+
+async def _prepare(database_url: str, sources: int, port: int) -> None:
+    """``sources`` feeds with an ETag on record (so every poll is a conditional GET), all due."""
+    workdir = Path(tempfile.mkdtemp(prefix="drawdown-bench-"))
+    listing = workdir / "sources.yaml"
+    listing.write_text(
+        "sources:\n"
+        + "".join(
+            f"  - {{name: 'feed {i}', url: 'http://127.0.0.1:{port}/feed/{i}', interval: 3600}}\n"
+            for i in range(sources)
+        )
+    )
+    async with open_runtime(_lease_settings(database_url), reads=False) as runtime:
+        await load_sources(runtime.engine, listing)
+        async with runtime.engine.begin() as connection:
+            await connection.execute(update(Source).values(etag='"v1"'))
+    await _due_again(database_url)
+
+
+async def _due_again(database_url: str) -> None:
+    settings = _lease_settings(database_url)
+    async with open_runtime(settings, reads=False) as runtime, runtime.engine.begin() as connection:
+        await connection.execute(
+            update(Source).values(next_poll_at=datetime.now(UTC), leased_until=None)
+        )
+
+
+def not_modified(sources: int) -> dict[str, object]:
+    """10,000 sources answering 304, polled by one poller process, then by two sharing them."""
+    workdir = Path(tempfile.mkdtemp(prefix="drawdown-bench-"))
+    database_url = os.environ.get(
+        "DRAWDOWN_DATABASE_URL", f"sqlite+aiosqlite:///{workdir}/bench.db"
+    )
+    hits = workdir / "hits.json"
+    port, server = local_server.spawn(serve_counting, 0, str(hits))
+    try:
+        asyncio.run(_prepare(database_url, sources, port))
+        one = _shared_round(database_url, 1, sources, hits)
+        asyncio.run(_due_again(database_url))
+        two = _shared_round(database_url, 2, sources, hits)
+    finally:
+        server.terminate()
+        server.join(10)
+    return {
+        "benchmark": "pollers-not-modified",
+        "database": "postgresql" if "postgresql" in database_url else "sqlite",
+        "sources": sources,
+        "one_poller": one,
+        "two_pollers": two,
+        "cores": os.cpu_count(),
+    }
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--not-modified"]:
+        logs.configure("WARNING")
+        print(json.dumps(not_modified(int(sys.argv[2]) if len(sys.argv) > 2 else 10_000)))
+        return
     feeds = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
     entries = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     logs.configure("WARNING")

@@ -13,11 +13,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, event
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
@@ -29,6 +31,16 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 # The database is unreachable or the connection broke: callers wait and try again.
 UNAVAILABLE = (OperationalError, InterfaceError, OSError, TimeoutError)
+# What asyncpg raises while PostgreSQL shuts down or starts up, or on a connection it broke
+# off mid-query; SQLAlchemy reports them as plain DBAPIError or InternalError, which
+# would read as a bad document. ``_server_gone`` makes them OperationalError (UNAVAILABLE).
+_GOING_AWAY = (
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.InternalClientError,
+)
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -47,12 +59,26 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
     cursor.close()
 
 
+def _server_gone(context: ExceptionContext) -> OperationalError | None:
+    """A connection lost to a restarting server is a disconnect (the pool drops it) and
+    an OperationalError (callers wait and retry), whatever asyncpg called it."""
+    cause: BaseException | None = context.original_exception
+    while cause is not None and not isinstance(cause, _GOING_AWAY):
+        cause = cause.__cause__
+    if cause is None:
+        return None
+    context.is_disconnect = True
+    return OperationalError(context.statement, context.parameters, cause)
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
     if settings.is_sqlite:
         engine = create_async_engine(settings.database_url)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(settings.database_url, pool_size=10, pool_pre_ping=True)
+    engine = create_async_engine(settings.database_url, pool_size=10, pool_pre_ping=True)
+    event.listen(engine.sync_engine, "handle_error", _server_gone)
+    return engine
 
 
 def _upgrade(connection: Connection) -> None:

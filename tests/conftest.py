@@ -44,6 +44,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.integration)
         elif "/e2e/" in path:
             item.add_marker(pytest.mark.e2e)
+        elif "/faults/" in path:
+            item.add_marker(pytest.mark.faults)
 
 
 async def _admin(sql: str) -> None:
@@ -81,13 +83,18 @@ def _url(name: str) -> str:
     return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
 
 
+async def fresh_database(template: Template) -> str:
+    """The URL of a new copy of the migrated template (dropped at the end of the run)."""
+    name = f"{template.name}_{uuid.uuid4().hex[:8]}"
+    await _admin(f'CREATE DATABASE "{name}" TEMPLATE "{template.name}"')
+    template.copies.append(name)
+    return _url(name)
+
+
 @pytest.fixture
 async def pg_url(pg_template: Template) -> str:
     """The URL of a fresh, migrated PostgreSQL database for this test."""
-    name = f"{pg_template.name}_{uuid.uuid4().hex[:8]}"
-    await _admin(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template.name}"')
-    pg_template.copies.append(name)
-    return _url(name)
+    return await fresh_database(pg_template)
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
