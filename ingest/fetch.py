@@ -18,6 +18,7 @@ import importlib.metadata
 import logging
 import time
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
@@ -27,7 +28,9 @@ from urllib.robotparser import RobotFileParser
 import httpx
 
 from ingest.charset import decode
-from services.errors import FetchError
+from services.errors import BlockedAddressError, FetchError
+from services.guarded_http import GuardedTransport
+from services.netguard import Network
 
 log = logging.getLogger(__name__)
 
@@ -87,14 +90,18 @@ def user_agent() -> str:
     return f"Drawdown/{version} (+https://github.com/drawdown-news/drawdown; news monitoring)"
 
 
-def make_client(limits: FetchLimits) -> httpx.AsyncClient:
-    """The process's one shared client; redirects are followed by ``fetch`` itself."""
+def make_client(limits: FetchLimits, allowed: Sequence[Network] = ()) -> httpx.AsyncClient:
+    """The process's one shared client; redirects are followed by ``fetch`` itself.
+
+    It connects only to addresses the SSRF guard allows (services.guarded_http):
+    public ones, and those in ``allowed`` (``DRAWDOWN_FETCH_ALLOWED_NETWORKS``)."""
+    pool = httpx.Limits(max_connections=100, max_keepalive_connections=20)
     return httpx.AsyncClient(
+        transport=GuardedTransport(allowed, pool),
         headers={"User-Agent": user_agent(), "Accept-Encoding": "gzip, deflate"},
         timeout=_timeout(limits),
-        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
         follow_redirects=False,
-        http2=False,
+        trust_env=False,
     )
 
 
@@ -142,8 +149,19 @@ async def _follow(
     """Follow up to ``max_redirects`` redirects by hand, refusing loops."""
     current = _checked_url(url, url)
     seen = {str(current)}
-    for _ in range(limits.max_redirects + 1):
-        location, fetched = await _request(client, current, headers, limits, accept)
+    for hop in range(limits.max_redirects + 1):
+        try:
+            location, fetched = await _request(client, current, headers, limits, accept)
+        except FetchError as exc:
+            if hop == 0:
+                raise
+            raise FetchError(
+                exc.url,
+                exc.reason,
+                f"redirected to {current}: {exc.message}",
+                status=exc.status,
+                retry_after=exc.retry_after,
+            ) from exc
         if fetched is not None:
             return fetched
         current = _checked_url(url, urljoin(str(current), location))
@@ -167,8 +185,10 @@ async def _request(
             if response.status_code in _REDIRECTS and location:
                 return location, None
             return "", await _response(response, limits, accept)
+    except BlockedAddressError as exc:  # the SSRF guard refused it: nothing was sent
+        raise FetchError(str(url), "blocked", str(exc)) from exc
     except httpx.TimeoutException as exc:
-        raise FetchError(str(url), "timeout", _describe(exc)) from exc
+        raise FetchError(str(url), "timeout", _timed_out(exc, limits)) from exc
     except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
         raise FetchError(str(url), "invalid_url", _describe(exc)) from exc
     except httpx.TransportError as exc:  # connect, read, write, protocol, proxy errors
@@ -349,6 +369,15 @@ def _timeout(limits: FetchLimits) -> httpx.Timeout:
         write=limits.read_timeout,
         pool=limits.connect_timeout,
     )
+
+
+def _timed_out(exc: httpx.TimeoutException, limits: FetchLimits) -> str:
+    """Which timeout, with its number: "read timeout after 20 s"."""
+    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+        return f"connect timeout after {limits.connect_timeout:g} s"
+    if isinstance(exc, httpx.WriteTimeout):
+        return f"write timeout after {limits.read_timeout:g} s"
+    return f"read timeout after {limits.read_timeout:g} s"
 
 
 def _describe(exc: Exception) -> str:

@@ -42,7 +42,10 @@ async def ingest_role(runtime: Runtime, stop: asyncio.Event) -> None:
     """Load the sources file, then poll sources until stopped."""
     settings = runtime.settings
     await load_sources(runtime.engine, sources_path(settings.sources))
-    async with make_client(fetch_limits(settings)) as client, runtime.bus.producer() as producer:
+    async with (
+        make_client(fetch_limits(settings), settings.fetch_allowed_networks) as client,
+        runtime.bus.producer() as producer,
+    ):
         poller = Poller(settings, runtime.engine, producer, client, runtime.executor)
         await poller.run(stop)
 

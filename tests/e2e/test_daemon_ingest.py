@@ -77,6 +77,7 @@ async def test_the_daemon_ingests_a_new_entry_into_postgres(
             "DRAWDOWN_MIN_POLL_INTERVAL": "0.5",
             "DRAWDOWN_PER_HOST_DELAY": "0",
             "DRAWDOWN_WORKER_PROCESSES": "1",
+            "DRAWDOWN_FETCH_ALLOWED_NETWORKS": "127.0.0.1/32",  # the local feed server
         }
         clean = {k: v for k, v in os.environ.items() if not k.startswith("DRAWDOWN_")}
         daemon = await asyncio.create_subprocess_exec(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -47,6 +48,7 @@ def settings(kafka_settings: Settings) -> Settings:
             "fetch_connect_timeout": 2.0,
             "fetch_read_timeout": 1.0,
             "fetch_total_timeout": 1.0,
+            "fetch_allowed_networks": [ipaddress.ip_network("127.0.0.1/32")],
         }
     )
 
@@ -111,7 +113,7 @@ async def harness(
     try:
         async with (
             local_server() as server,
-            make_client(fetch_limits(settings)) as client,
+            make_client(fetch_limits(settings), settings.fetch_allowed_networks) as client,
             bus.producer() as real,
         ):
             path = write_sources(
