@@ -22,6 +22,7 @@ from services import logs
 from services.cli_args import parser
 from services.db import create_engine, migrate
 from services.errors import DrawdownError
+from services.redact import redact
 from services.settings import Settings
 from services.sources_table import show_sources
 
@@ -92,10 +93,12 @@ async def _replay(settings: Settings, directory: Path, as_json: bool) -> int:
     from ingest.replay import replay
     from ingest.sources import load_subscriptions, sources_path
     from services.runtime import open_runtime
+    from services.webhooks.subscriptions import announce_secrets
 
     async with open_runtime(settings) as runtime:
         # Alerts raised by the replay are webhook deliveries for the file's subscriptions.
-        await load_subscriptions(runtime.engine, sources_path(settings.sources))
+        generated = await load_subscriptions(runtime.engine, sources_path(settings.sources))
+        announce_secrets(generated, as_json=as_json)
         with _progress_bar("replay") as progress:
             reports = await replay(runtime, directory, progress)
     if as_json:
@@ -149,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings()
     except ValidationError as exc:
-        print(f"drawdown: invalid settings:\n{exc}", file=sys.stderr)  # noqa: T201
+        print(f"drawdown: invalid settings:\n{redact(str(exc))}", file=sys.stderr)  # noqa: T201
         return 2
     logs.configure(settings.log_level, settings.log_format)
     try:

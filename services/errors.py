@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from services.redact import redact
+
 
 class DrawdownError(Exception):
     """Base of every deliberate Drawdown error."""
@@ -80,7 +82,7 @@ class FetchError(DrawdownError):
         self.message = message or reason.replace("_", " ")
         self.status = status
         self.retry_after = retry_after
-        super().__init__(f"{reason}: {self.message} ({url})")
+        super().__init__(redact(f"{reason}: {self.message} ({url})"))
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Survive pickling (process pools): rebuild from the fields, not from str(self).

@@ -27,7 +27,11 @@ def _split_csv(value: object) -> object:
 class Settings(BaseSettings):
     """Every tunable of Drawdown; see docs/configuration.md for the table."""
 
-    model_config = SettingsConfigDict(env_prefix="DRAWDOWN_", frozen=True, extra="ignore")
+    # hide_input_in_errors: a bad value is never echoed (DRAWDOWN_DATABASE_URL may hold a
+    # password); the error names the variable and says what is wrong with it.
+    model_config = SettingsConfigDict(
+        env_prefix="DRAWDOWN_", frozen=True, extra="ignore", hide_input_in_errors=True
+    )
 
     database_url: str = "sqlite+aiosqlite:///drawdown.db"
     kafka_bootstrap: str | None = None
