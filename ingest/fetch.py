@@ -28,6 +28,7 @@ from urllib.robotparser import RobotFileParser
 import httpx
 
 from ingest.charset import decode
+from ingest.sniff import MAX_BAD_SHARE, bad_share, binary_format
 from services.errors import BlockedAddressError, FetchError
 from services.guarded_http import GuardedTransport
 from services.netguard import Network
@@ -46,8 +47,6 @@ _ACCEPT_HEADER: dict[Accept, str] = {
 _PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain"})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _RETRY_AFTER_STATUSES = frozenset({429, 503})
-# Magic numbers of binary formats that servers label application/octet-stream or omit.
-_BINARY_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF", b"PK\x03\x04", b"\x1f\x8b", b"RIFF")
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,9 +218,16 @@ async def _response(response: httpx.Response, limits: FetchLimits, accept: Accep
     if declared.isdigit() and int(declared) > limits.max_bytes:
         raise FetchError(url, "too_large", f"Content-Length {declared} > {limits.max_bytes} bytes")
     body = await _read_body(response, limits.max_bytes)
-    if media_type in ("", "application/octet-stream") and _binary(body):
-        raise FetchError(url, "content_type", f"binary content ({media_type or 'no type'})")
+    served = f"served as {media_type or 'no type'}"
+    kind = binary_format(body)  # whatever the declared type: servers mislabel
+    if kind is not None:
+        raise FetchError(url, "binary", f"binary content ({kind}), {served}")
     text, encoding = decode(body, headers.get("content-type"))
+    share = bad_share(text)
+    if share > MAX_BAD_SHARE:
+        raise FetchError(
+            url, "binary", f"not text: {share:.0%} of characters undecodable, {served}"
+        )
     return _fetched(response, media_type, body, text, encoding)
 
 
@@ -254,14 +260,6 @@ def _acceptable(media_type: str, accept: Accept) -> bool:
         or media_type.endswith(("/xml", "+xml", "/json", "+json"))
         or media_type == "application/xml-dtd"
     )
-
-
-def _binary(body: bytes) -> bool:
-    head = body[:1024]
-    if head.startswith(_BINARY_MAGIC):
-        return True
-    utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff", b"<\x00?\x00", b"\x00<\x00?"))
-    return b"\x00" in head and not utf16
 
 
 async def _read_body(response: httpx.Response, max_bytes: int) -> bytes:
@@ -428,6 +426,9 @@ class Robots:
         try:
             fetched = await fetch(client, url, limits=capped, accept="page")
         except FetchError as exc:
+            if exc.reason == "blocked":  # so is every page there: the guard says why
+                log.debug("robots.txt at a blocked address url=%s", url)
+                return None, self._ttl
             if exc.reason == "http" and exc.status is not None and 400 <= exc.status < 500:
                 log.debug("no robots.txt url=%s status=%d", url, exc.status)
                 return None, self._ttl

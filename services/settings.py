@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     fetch_total_timeout: float = Field(default=30.0, gt=0)
     fetch_max_redirects: int = Field(default=5, ge=0)
     poll_max_entries: int = Field(default=100, ge=1)
-    parse_timeout: float = Field(default=20.0, gt=0)
+    parse_timeout: float = Field(default=10.0, gt=0)
     worker_processes: int | None = Field(default=None, ge=0)
     batch_size: int = Field(default=100, ge=1)
     alert_window_hours: float = Field(default=168.0, gt=0)

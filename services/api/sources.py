@@ -57,7 +57,10 @@ class SourceOut(BaseModel):
     health: SourceHealth
     last_polled_at: datetime | None
     next_poll_at: datetime
-    last_status: str | None = Field(description='HTTP status of the last poll, or "timeout" …')
+    last_status: str | None = Field(
+        description="the last poll's outcome: ok, empty, not_modified, or why it failed "
+        '(an HTTP status such as "404", or "timeout", "blocked", "binary", "parse" …)'
+    )
     error_count: int = Field(description="consecutive failed polls")
     last_error: str | None
     parked_until: datetime | None

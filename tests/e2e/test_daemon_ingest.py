@@ -125,7 +125,7 @@ async def test_the_daemon_ingests_a_new_entry_into_postgres(
     assert result.returncode == 0, result.stderr
     (source,) = [json.loads(line) for line in result.stdout.splitlines()]
     assert source["name"] == "Local news"
-    assert (source["last_status"], source["error_count"], source["articles_found"]) == ("200", 0, 2)
+    assert (source["last_status"], source["error_count"], source["articles_found"]) == ("ok", 0, 2)
     assert source["alerted_articles"] >= 1  # the Qasrak story alerted
     assert source["fetch_to_alert_p50_s"] is not None
     assert source["fetch_to_alert_p50_s"] >= 0

@@ -425,8 +425,46 @@ async def test_octet_stream_is_sniffed(client: httpx.AsyncClient) -> None:
         server.route("/feed", feed)
         error = await fetch_error(client, server.url("/pdf"), accept="feed")
         fetched = await fetch(client, server.url("/feed"), limits=FetchLimits(), accept="feed")
-    assert error.reason == "content_type"
+    assert error.reason == "binary"
+    assert "binary content (PDF), served as application/octet-stream" in str(error)
     assert fetched.body == RSS
+
+
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [
+        (gzip.compress(b"<html>" + b"x" * 20000), "gzip"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(200), "PNG"),
+        (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj", "PDF"),
+        (b"PK\x03\x04\x14\x00\x00\x00", "ZIP"),
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF", "JPEG"),
+    ],
+    ids=["gzip", "png", "pdf", "zip", "jpeg"],
+)
+async def test_binary_is_sniffed_whatever_the_declared_type(
+    client: httpx.AsyncClient, body: bytes, kind: str
+) -> None:
+    async def lying(request: Request) -> Response:
+        return Response(body, media_type="text/html; charset=utf-8")
+
+    async with local_server() as server:
+        server.route("/page", lying)
+        for accept in ("page", "feed"):
+            error = await fetch_error(client, server.url("/page"), accept=accept)
+            assert error.reason == "binary"
+            assert f"binary content ({kind}), served as text/html" in str(error)
+
+
+async def test_text_that_is_mostly_undecodable_is_refused(client: httpx.AsyncClient) -> None:
+    noise = bytes(range(128, 256)) * 200  # no magic number, invalid as UTF-8
+
+    async def served(request: Request) -> Response:
+        return Response(noise, media_type="text/html; charset=utf-8")
+
+    async with local_server() as server:
+        server.route("/page", served)
+        error = await fetch_error(client, server.url("/page"), accept="page")
+    assert error.reason == "binary"
 
 
 ACCEPTED: list[tuple[str, Accept, bool]] = [
