@@ -59,6 +59,9 @@ def _print_human(reports: list[dict[str, object]]) -> None:
         if "error" in report:
             print(f"{report['file']}: error: {report['error']}")  # noqa: T201
             continue
+        if "skipped" in report:
+            print(f"{report['file']}: skipped: {report['skipped']}")  # noqa: T201
+            continue
         events = report.get("events") or []
         assert isinstance(events, list)
         found = ", ".join(f"{e['place']}:{e['kind']}" for e in events) or "no events"
@@ -106,7 +109,10 @@ async def _replay(settings: Settings, directory: Path, as_json: bool) -> int:
             print(json.dumps(report, ensure_ascii=False))  # noqa: T201
     else:
         _print_human(reports)
-    return 0
+    summary = reports[-1]["summary"]
+    if not summary["documents"]:
+        print(f"drawdown: warning: no documents to replay in {directory}", file=sys.stderr)  # noqa: T201
+    return 1 if summary["errors"] else 0
 
 
 async def _places(settings: Settings, as_json: bool) -> int:
