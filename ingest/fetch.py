@@ -89,14 +89,17 @@ def user_agent() -> str:
     return f"Drawdown/{version} (+https://github.com/drawdown-news/drawdown; news monitoring)"
 
 
-def make_client(limits: FetchLimits, allowed: Sequence[Network] = ()) -> httpx.AsyncClient:
+def make_client(
+    limits: FetchLimits, allowed: Sequence[Network] = (), *, sandbox: bool = False
+) -> httpx.AsyncClient:
     """The process's one shared client; redirects are followed by ``fetch`` itself.
 
     It connects only to addresses the SSRF guard allows (services.guarded_http):
-    public ones, and those in ``allowed`` (``DRAWDOWN_FETCH_ALLOWED_NETWORKS``)."""
+    public ones, and those in ``allowed`` (``DRAWDOWN_FETCH_ALLOWED_NETWORKS``); in the
+    ``sandbox`` only the allowed ones, by address (no name is looked up)."""
     pool = httpx.Limits(max_connections=100, max_keepalive_connections=20)
     return httpx.AsyncClient(
-        transport=GuardedTransport(allowed, pool),
+        transport=GuardedTransport(allowed, pool, sandbox=sandbox),
         headers={"User-Agent": user_agent(), "Accept-Encoding": "gzip, deflate"},
         timeout=_timeout(limits),
         follow_redirects=False,

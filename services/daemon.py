@@ -44,7 +44,11 @@ async def ingest_role(runtime: Runtime, stop: asyncio.Event) -> None:
     settings = runtime.settings
     await load_sources(runtime.engine, sources_path(settings.sources))
     async with (
-        make_client(fetch_limits(settings), settings.fetch_allowed_networks) as client,
+        make_client(
+            fetch_limits(settings),
+            settings.fetch_allowed_networks,
+            sandbox=settings.fetch_sandbox,
+        ) as client,
         runtime.bus.producer() as producer,
     ):
         poller = Poller(settings, runtime.engine, producer, client, runtime.executor)

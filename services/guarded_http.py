@@ -13,7 +13,9 @@ new request: its host is vetted when its connection opens, so every hop is.
 Both shared clients are built on it: the pollers' (``ingest.fetch.make_client``,
 allowed ``DRAWDOWN_FETCH_ALLOWED_NETWORKS``) and the dispatcher's
 (``services.webhooks.transport``, allowed ``DRAWDOWN_WEBHOOK_ALLOWED_NETWORKS``).
-Neither uses a proxy from the environment.
+Neither uses a proxy from the environment. In the fetch sandbox
+(``DRAWDOWN_FETCH_SANDBOX``, for tests and demos) the pollers' client connects only
+inside the allowed networks and looks up no host name at all.
 """
 
 from __future__ import annotations
@@ -34,11 +36,33 @@ from services.netguard import Address, Network, parse_address, refusal
 class GuardedBackend(httpcore.AsyncNetworkBackend):
     """Resolve, vet, then connect to the vetted address (see the module docstring)."""
 
-    def __init__(self, allowed: Sequence[Network], inner: httpcore.AsyncNetworkBackend) -> None:
+    def __init__(
+        self,
+        allowed: Sequence[Network],
+        inner: httpcore.AsyncNetworkBackend,
+        *,
+        sandbox: bool = False,
+    ) -> None:
         self._allowed = tuple(allowed)
         self._inner = inner
+        self._sandbox = sandbox
+
+    def _sandboxed(self, host: str) -> list[Address]:
+        """In the sandbox: only address literals, only inside the allowed networks; no
+        name is looked up, so nothing but those networks is ever contacted."""
+        try:
+            address = parse_address(host.strip("[]"))
+        except ValueError:
+            raise BlockedAddressError(
+                host, host, "a host name: the fetch sandbox looks none up"
+            ) from None
+        if not any(address.version == n.version and address in n for n in self._allowed):
+            raise BlockedAddressError(host, str(address), "outside the fetch sandbox's networks")
+        return [address]
 
     async def _resolve(self, host: str, port: int, timeout: float | None) -> list[Address]:
+        if self._sandbox:
+            return self._sandboxed(host)
         loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(timeout):
@@ -100,6 +124,8 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         allowed: Sequence[Network],
         limits: httpx.Limits,
         ssl_context: ssl.SSLContext | None = None,
+        *,
+        sandbox: bool = False,
     ) -> None:
         super().__init__(limits=limits, trust_env=False)
         # httpx builds its pool without a way to pass a network backend; swap the pool
@@ -111,5 +137,5 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
-            network_backend=GuardedBackend(allowed, AsyncioBackend()),
+            network_backend=GuardedBackend(allowed, AsyncioBackend(), sandbox=sandbox),
         )

@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     fetch_allowed_networks: Annotated[
         list[ipaddress.IPv4Network | ipaddress.IPv6Network], NoDecode
     ] = []
+    fetch_sandbox: bool = False
     api_max_body_bytes: int = Field(default=1_000_000, ge=1024)
     min_poll_interval: float = Field(default=60.0, gt=0)
     max_poll_interval: float = Field(default=3600.0, gt=0)

@@ -144,3 +144,27 @@ def test_allowed_networks_open_hosts_too() -> None:
     assert host_refusal("127.0.0.1", LOCAL) is None
     assert host_refusal("localhost", LOCAL) is None
     assert host_refusal("127.0.0.2", LOCAL) is not None
+
+
+@pytest.mark.parametrize(
+    ("host", "message"),
+    [
+        ("example.org", "a host name: the fetch sandbox looks none up"),
+        ("93.184.216.34", "outside the fetch sandbox's networks"),
+        ("127.0.0.2", "outside the fetch sandbox's networks"),
+    ],
+)
+async def test_the_sandbox_looks_up_nothing_and_leaves_nothing_but_its_networks(
+    host: str, message: str
+) -> None:
+    network = _Recorder()
+    with pytest.raises(BlockedAddressError, match=message):
+        await GuardedBackend(LOCAL, network, sandbox=True).connect_tcp(host, 80, timeout=5)
+    assert network.connects == []
+
+
+async def test_the_sandbox_connects_inside_its_networks() -> None:
+    network = _Recorder()
+    with pytest.raises(httpcore.ConnectError):
+        await GuardedBackend(LOCAL, network, sandbox=True).connect_tcp("127.0.0.1", 80)
+    assert network.connects == ["127.0.0.1"]
