@@ -36,7 +36,9 @@ MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x1a\x45\xdf\xa3", "Matroska/WebM"),
     (b"SQLite format 3\x00", "SQLite"),
 )
-_UTF16_32 = (b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<", b"\x00\x00\xfe\xff")
+# Text whose NUL bytes are its encoding's: UTF-16/32 byte order marks, and BOM-less
+# UTF-16/32 XML (its "<" in the first code unit; XML 1.0 appendix F).
+_UTF16_32 = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff", b"<\x00", b"\x00<", b"\x00\x00\x00<")
 SAMPLE = 65536  # characters judged
 MAX_BAD_SHARE = 0.05  # of replacement and control characters
 
