@@ -637,3 +637,32 @@ async def test_a_feed_that_takes_too_long_to_parse_delays_only_itself(
 
 async def _bytes(body: bytes, media_type: str) -> Response:
     return Response(body, media_type=media_type)
+
+
+async def test_a_huge_feed_finishes_its_poll_and_makes_progress(
+    settings: Settings, tmp_path: Path
+) -> None:
+    capped = settings.model_copy(update={"poll_max_entries": 50, "fetch_total_timeout": 30.0})
+    async with harness(capped, tmp_path) as h:
+        items = [Item(f"Entry {i}", h.server.url(f"/a/{i}"), f"Text {i}") for i in range(10_000)]
+        serve(h.server, "/feed", rss(items), RSS)
+        (first,) = await h.poller.run_once()
+        await h.make_due()
+        (second,) = await h.poller.run_once()
+        source = await h.source()
+    assert (first.status, first.new, second.new) == ("ok", 50, 50)
+    assert source.articles_found == 100
+    assert len(h.producer.sent) == 100
+
+
+async def test_a_feed_past_the_size_cap_is_a_recorded_error(
+    settings: Settings, tmp_path: Path
+) -> None:
+    small = settings.model_copy(update={"fetch_max_bytes": 100_000})
+    async with harness(small, tmp_path) as h:
+        items = [Item(f"Entry {i}", h.server.url(f"/a/{i}"), "") for i in range(5_000)]
+        serve(h.server, "/feed", rss(items), RSS)
+        await h.poller.run_once()
+        source = await h.source()
+    assert source.last_status == "too_large"
+    assert "100000 bytes" in (source.last_error or "")
