@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import html
+import ipaddress
 import json
 import logging
 import multiprocessing
@@ -248,6 +249,7 @@ async def bench(feeds: int, entries: int, port: int, peak: Peak) -> dict[str, ob
             "per_host_concurrency": int(os.environ.get("DRAWDOWN_PER_HOST_CONCURRENCY", "8")),
             "per_host_delay": 0.0,
             "log_level": "WARNING",
+            "fetch_allowed_networks": [ipaddress.ip_network("127.0.0.1/32")],  # the local server
         }
     )
     async with open_runtime(settings, reads=False) as runtime:
@@ -255,7 +257,7 @@ async def bench(feeds: int, entries: int, port: int, peak: Peak) -> dict[str, ob
         await load_sources(runtime.engine, sources)
         load_s = time.perf_counter() - t0
         async with (
-            make_client(fetch_limits(settings)) as client,
+            make_client(fetch_limits(settings), settings.fetch_allowed_networks) as client,
             runtime.bus.producer() as producer,
         ):
             poller = Poller(settings, runtime.engine, producer, client, runtime.executor)

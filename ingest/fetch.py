@@ -18,6 +18,7 @@ import importlib.metadata
 import logging
 import time
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
@@ -27,7 +28,10 @@ from urllib.robotparser import RobotFileParser
 import httpx
 
 from ingest.charset import decode
-from services.errors import FetchError
+from ingest.sniff import MAX_BAD_SHARE, bad_share, binary_format
+from services.errors import BlockedAddressError, FetchError
+from services.guarded_http import GuardedTransport
+from services.netguard import Network
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +47,6 @@ _ACCEPT_HEADER: dict[Accept, str] = {
 _PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain"})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _RETRY_AFTER_STATUSES = frozenset({429, 503})
-# Magic numbers of binary formats that servers label application/octet-stream or omit.
-_BINARY_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF", b"PK\x03\x04", b"\x1f\x8b", b"RIFF")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,14 +89,21 @@ def user_agent() -> str:
     return f"Drawdown/{version} (+https://github.com/drawdown-news/drawdown; news monitoring)"
 
 
-def make_client(limits: FetchLimits) -> httpx.AsyncClient:
-    """The process's one shared client; redirects are followed by ``fetch`` itself."""
+def make_client(
+    limits: FetchLimits, allowed: Sequence[Network] = (), *, sandbox: bool = False
+) -> httpx.AsyncClient:
+    """The process's one shared client; redirects are followed by ``fetch`` itself.
+
+    It connects only to addresses the SSRF guard allows (services.guarded_http):
+    public ones, and those in ``allowed`` (``DRAWDOWN_FETCH_ALLOWED_NETWORKS``); in the
+    ``sandbox`` only the allowed ones, by address (no name is looked up)."""
+    pool = httpx.Limits(max_connections=100, max_keepalive_connections=20)
     return httpx.AsyncClient(
+        transport=GuardedTransport(allowed, pool, sandbox=sandbox),
         headers={"User-Agent": user_agent(), "Accept-Encoding": "gzip, deflate"},
         timeout=_timeout(limits),
-        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
         follow_redirects=False,
-        http2=False,
+        trust_env=False,
     )
 
 
@@ -142,8 +151,19 @@ async def _follow(
     """Follow up to ``max_redirects`` redirects by hand, refusing loops."""
     current = _checked_url(url, url)
     seen = {str(current)}
-    for _ in range(limits.max_redirects + 1):
-        location, fetched = await _request(client, current, headers, limits, accept)
+    for hop in range(limits.max_redirects + 1):
+        try:
+            location, fetched = await _request(client, current, headers, limits, accept)
+        except FetchError as exc:
+            if hop == 0:
+                raise
+            raise FetchError(
+                exc.url,
+                exc.reason,
+                f"redirected to {current}: {exc.message}",
+                status=exc.status,
+                retry_after=exc.retry_after,
+            ) from exc
         if fetched is not None:
             return fetched
         current = _checked_url(url, urljoin(str(current), location))
@@ -167,8 +187,10 @@ async def _request(
             if response.status_code in _REDIRECTS and location:
                 return location, None
             return "", await _response(response, limits, accept)
+    except BlockedAddressError as exc:  # the SSRF guard refused it: nothing was sent
+        raise FetchError(str(url), "blocked", str(exc)) from exc
     except httpx.TimeoutException as exc:
-        raise FetchError(str(url), "timeout", _describe(exc)) from exc
+        raise FetchError(str(url), "timeout", _timed_out(exc, limits)) from exc
     except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
         raise FetchError(str(url), "invalid_url", _describe(exc)) from exc
     except httpx.TransportError as exc:  # connect, read, write, protocol, proxy errors
@@ -199,9 +221,16 @@ async def _response(response: httpx.Response, limits: FetchLimits, accept: Accep
     if declared.isdigit() and int(declared) > limits.max_bytes:
         raise FetchError(url, "too_large", f"Content-Length {declared} > {limits.max_bytes} bytes")
     body = await _read_body(response, limits.max_bytes)
-    if media_type in ("", "application/octet-stream") and _binary(body):
-        raise FetchError(url, "content_type", f"binary content ({media_type or 'no type'})")
+    served = f"served as {media_type or 'no type'}"
+    kind = binary_format(body)  # whatever the declared type: servers mislabel
+    if kind is not None:
+        raise FetchError(url, "binary", f"binary content ({kind}), {served}")
     text, encoding = decode(body, headers.get("content-type"))
+    share = bad_share(text)
+    if share > MAX_BAD_SHARE:
+        raise FetchError(
+            url, "binary", f"not text: {share:.0%} of characters undecodable, {served}"
+        )
     return _fetched(response, media_type, body, text, encoding)
 
 
@@ -234,14 +263,6 @@ def _acceptable(media_type: str, accept: Accept) -> bool:
         or media_type.endswith(("/xml", "+xml", "/json", "+json"))
         or media_type == "application/xml-dtd"
     )
-
-
-def _binary(body: bytes) -> bool:
-    head = body[:1024]
-    if head.startswith(_BINARY_MAGIC):
-        return True
-    utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff", b"<\x00?\x00", b"\x00<\x00?"))
-    return b"\x00" in head and not utf16
 
 
 async def _read_body(response: httpx.Response, max_bytes: int) -> bytes:
@@ -351,6 +372,15 @@ def _timeout(limits: FetchLimits) -> httpx.Timeout:
     )
 
 
+def _timed_out(exc: httpx.TimeoutException, limits: FetchLimits) -> str:
+    """Which timeout, with its number: "read timeout after 20 s"."""
+    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+        return f"connect timeout after {limits.connect_timeout:g} s"
+    if isinstance(exc, httpx.WriteTimeout):
+        return f"write timeout after {limits.read_timeout:g} s"
+    return f"read timeout after {limits.read_timeout:g} s"
+
+
 def _describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
@@ -399,6 +429,9 @@ class Robots:
         try:
             fetched = await fetch(client, url, limits=capped, accept="page")
         except FetchError as exc:
+            if exc.reason == "blocked":  # so is every page there: the guard says why
+                log.debug("robots.txt at a blocked address url=%s", url)
+                return None, self._ttl
             if exc.reason == "http" and exc.status is not None and 400 <= exc.status < 500:
                 log.debug("no robots.txt url=%s status=%d", url, exc.status)
                 return None, self._ttl

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import random
 from collections.abc import Callable
@@ -43,6 +44,7 @@ from ingest.gate import HostGate
 from ingest.links import article_links
 from ingest.messages import RawArticle
 from ingest.publish import publish
+from ingest.timelimit import deadline, limited
 from processor.dedup import canonical_url
 from services.bus import Producer
 from services.errors import BusError, FeedError, FetchError, InputError
@@ -68,11 +70,32 @@ class Fate(Enum):
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """An article URL found in a feed or listing page."""
+    """An article found in a feed or listing page: its URL, or None for a feed entry
+    without a link; ``canonical`` is the key it is marked seen by."""
 
-    url: str
+    url: str | None
     canonical: str
     entry: FeedEntry | None = None
+
+
+def linkless_key(source_id: int, entry: FeedEntry) -> str | None:
+    """The seen-key of an entry without a link: its guid, else a hash of its title and
+    text, within its source; None when it has neither."""
+    if entry.guid and entry.guid.strip():
+        return f"urn:drawdown:entry:{source_id}:guid:{entry.guid.strip()[:1024]}"
+    body = f"{entry.title.strip()}\n{entry.text.strip()}".strip()
+    if not body:
+        return None
+    return f"urn:drawdown:entry:{source_id}:sha256:{hashlib.sha256(body.encode()).hexdigest()}"
+
+
+def newest_first(candidates: list[Candidate]) -> list[Candidate]:
+    """Entries by publication time, newest first (undated ones after, in feed order), so
+    a capped poll takes the news first."""
+    dated = [c for c in candidates if c.entry is not None and c.entry.published_at]
+    undated = [c for c in candidates if not (c.entry is not None and c.entry.published_at)]
+    dated.sort(key=lambda c: str(c.entry.published_at if c.entry else ""), reverse=True)
+    return dated + undated
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,8 +182,8 @@ class Polling:
             return await self._poll(lease, stop)
         except FetchError as exc:
             return Outcome(self._failed(lease, exc, _status(exc), str(exc)), 0)
-        except FeedError as exc:
-            return Outcome(self._failed(lease, None, "200", f"parse: {exc}"), 0)
+        except (FeedError, InputError) as exc:
+            return Outcome(self._failed(lease, None, "parse", f"parse: {exc}"), 0)
         except Abandoned:
             raise
         except Exception as exc:  # one policy: a poll's failure is data on its row
@@ -207,11 +230,11 @@ class Polling:
                     feed.problem,
                 )
             ttl = feed.ttl
-            candidates = self._from_feed(feed)
+            candidates = newest_first(self._from_feed(lease.id, feed))
         else:
             candidates = self._from_links(await self._cpu(article_links, fetched.text, fetched.url))
-        seen, new = await self._articles(lease, candidates, stop)
-        return Outcome(self._succeeded(lease, fetched, ttl, seen, new), new)
+        seen, new, left = await self._articles(lease, candidates, stop)
+        return Outcome(self._succeeded(lease, fetched, ttl, seen, new, bool(candidates), left), new)
 
     def _failed(
         self, lease: leases.Lease, exc: FetchError | None, status: str, error: str
@@ -242,16 +265,27 @@ class Polling:
         ttl: float | None,
         seen: list[str],
         new: int = 0,
+        found: bool = False,
+        left: int = 0,
     ) -> leases.PollRecord:
         now = self._clock()
         hints = schedule.hints_from_headers(
             cache_control=fetched.cache_control, expires=fetched.expires, now=now, ttl=ttl
         )
+        status = "not_modified" if fetched.not_modified else ("ok" if found else "empty")
+        if left:
+            log.info(
+                "poll capped source_id=%d url=%s taken=%d left_for_later=%d",
+                lease.id,
+                lease.url,
+                self._settings.poll_max_entries,
+                left,
+            )
         return leases.PollRecord(
             source_id=lease.id,
             polled_at=now,
             health=schedule.after_success(self._policy, lease.interval, hints, now, self._rand),
-            status=str(fetched.status),
+            status=status,
             error=None,
             etag=fetched.etag or lease.etag,
             last_modified=fetched.last_modified or lease.last_modified,
@@ -260,18 +294,30 @@ class Polling:
         )
 
     async def _cpu(self, function: Callable[..., R], *args: Any) -> R:
-        """Run CPU-bound parsing in the runtime's process pool."""
-        return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
+        """Run CPU-bound parsing in the runtime's process pool, within DRAWDOWN_PARSE_TIMEOUT
+        (ingest.timelimit): an overrun is an InputError for this document alone."""
+        seconds = self._settings.parse_timeout
+        call = partial(limited, seconds, function, *args)
+        running = asyncio.get_running_loop().run_in_executor(self._executor, call)
+        try:
+            return await asyncio.wait_for(running, deadline(seconds))
+        except TimeoutError as exc:
+            name = getattr(function, "__name__", None) or "parsing"
+            raise InputError(f"{name} took over {seconds:g} s") from exc
 
     # ---- entries ----------------------------------------------------------------------
 
     @staticmethod
-    def _from_feed(feed: ParsedFeed) -> list[Candidate]:
+    def _from_feed(source_id: int, feed: ParsedFeed) -> list[Candidate]:
+        """The feed's entries: by canonical link, and those without one (RSS 2.0 allows
+        an item of title and description alone) by guid or content hash."""
         found: dict[str, Candidate] = {}
         for entry in feed.entries:
-            canonical = canonical_url(entry.url)
-            if entry.url and canonical and canonical not in found:
-                found[canonical] = Candidate(entry.url, canonical, entry)
+            canonical = canonical_url(entry.url) if entry.url else None
+            if entry.url and canonical:
+                found.setdefault(canonical, Candidate(entry.url, canonical, entry))
+            elif key := linkless_key(source_id, entry):
+                found.setdefault(key, Candidate(None, key, entry))
         return list(found.values())
 
     @staticmethod
@@ -285,13 +331,16 @@ class Polling:
 
     async def _articles(
         self, lease: leases.Lease, candidates: list[Candidate], stop: asyncio.Event
-    ) -> tuple[list[str], int]:
-        """Publish the new candidates: the canonical URLs to mark seen, and how many published."""
+    ) -> tuple[list[str], int, int]:
+        """Publish the new candidates, at most DRAWDOWN_POLL_MAX_ENTRIES of them: the keys
+        to mark seen, how many were published, and how many were left for later polls."""
         fresh = [c for c in candidates if c.canonical not in self._claimed]
         known = await self._ledger.known([c.canonical for c in fresh])
         fresh = [c for c in fresh if c.canonical not in known]
+        cap = self._settings.poll_max_entries
+        fresh, left = fresh[:cap], len(fresh[cap:])  # the rest on later polls
         if not fresh:
-            return [], 0
+            return [], 0, left
         self._claimed.update(c.canonical for c in fresh)
         slots = asyncio.Semaphore(self._settings.per_host_concurrency)
 
@@ -304,14 +353,16 @@ class Polling:
         finally:
             self._claimed.difference_update(c.canonical for c in fresh)
         seen = [c.canonical for c, fate in zip(fresh, fates, strict=True) if fate is not Fate.RETRY]
-        return seen, sum(1 for fate in fates if fate is Fate.PUBLISHED)
+        return seen, sum(1 for fate in fates if fate is Fate.PUBLISHED), left
 
     async def _article(
         self, lease: leases.Lease, candidate: Candidate, stop: asyncio.Event
     ) -> Fate:
         entry = candidate.entry
         try:
-            page: Extracted | None = await self._page(candidate.url)
+            page: Extracted | None = None
+            if candidate.url is not None:  # else an entry without a link: its own text
+                page = await self._page(candidate.url)
             failure: FetchError | InputError | None = None
         except (FetchError, InputError) as exc:
             page, failure = None, exc

@@ -36,23 +36,70 @@ Progress = Callable[[int, int], None]
 class Document:
     file: str
     article: RawArticle | None
-    error: str | None = None
+    error: str | None = None  # why the file could not be read (a failed document)
+    skipped: str | None = None  # why the entry is no document at all
 
 
-def files_in(directory: Path) -> list[Path]:
-    if not directory.is_dir():
-        raise InputError(f"{directory} is not a directory")
-    return sorted(p for p in directory.iterdir() if p.is_file() and not p.name.startswith("."))
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One entry of the replayed directory: a file to read, or why it is skipped."""
+
+    name: str
+    path: Path | None
+    skipped: str | None = None
 
 
-async def read_all(runtime: Runtime, directory: Path) -> list[Document]:
-    documents = []
-    for path in files_in(directory):
+def entries(target: Path) -> list[Entry]:
+    """The files to replay: ``target`` itself when it is a file, else every entry of the
+    directory in name order. Symlinks are followed only to files inside the directory;
+    a link elsewhere, a dangling link, a link loop, a subdirectory or a hidden file is
+    an entry skipped with its reason, never silently."""
+    if target.is_file():
+        return [Entry(target.name, target)]
+    if not target.is_dir():
+        raise InputError(f"{target} is neither a file nor a directory")
+    root = target.resolve()
+    return [_entry(root, path) for path in sorted(target.iterdir(), key=lambda p: p.name)]
+
+
+def _entry(root: Path, path: Path) -> Entry:
+    name = path.name
+    if name.startswith("."):
+        return Entry(name, None, "hidden file")
+    if path.is_symlink():
         try:
-            documents.append(Document(path.name, await load(path, runtime.executor)))
+            resolved = path.resolve(strict=True)
+        except RuntimeError:
+            return Entry(name, None, "symlink loop")
+        except OSError:
+            return Entry(name, None, "dangling symlink")
+        if not resolved.is_relative_to(root):
+            return Entry(name, None, "symlink to a file outside the directory, not followed")
+        path = resolved
+    if path.is_dir():
+        return Entry(name, None, "a directory (replay reads files, not subdirectories)")
+    if not path.is_file():
+        return Entry(name, None, "not a regular file")
+    return Entry(name, path)
+
+
+async def read_all(runtime: Runtime, target: Path) -> list[Document]:
+    documents = []
+    for entry in entries(target):
+        if entry.path is None:
+            log.warning("skipped file=%s reason=%s", entry.name, entry.skipped)
+            documents.append(Document(entry.name, None, skipped=entry.skipped))
+            continue
+        try:
+            documents.append(Document(entry.name, await load(entry.path, runtime.executor)))
         except InputError as exc:
-            log.warning("cannot replay file=%s error=%s", path.name, exc)
-            documents.append(Document(path.name, None, str(exc)))
+            log.warning("cannot replay file=%s error=%s", entry.name, exc)
+            documents.append(Document(entry.name, None, str(exc)))
+        except Exception as exc:  # one policy: whatever a file holds, it is its own report
+            log.exception("cannot replay file=%s, unexpectedly", entry.name)
+            documents.append(Document(entry.name, None, f"unreadable: {exc!r}"[:500]))
+    if not documents:
+        log.warning("nothing to replay in %s: it holds no files", target)
     return documents
 
 
@@ -107,7 +154,9 @@ async def replay(
     reports: list[dict[str, Any]] = []
     async with sessionmaker(runtime.engine)() as session:
         for document in documents:
-            if document.article is None:
+            if document.skipped is not None:
+                reports.append({"file": document.file, "skipped": document.skipped})
+            elif document.article is None:
                 reports.append({"file": document.file, "error": document.error})
             else:
                 described = await outcomes.describe(session, document.article.message_id)
@@ -119,11 +168,12 @@ def summarize(reports: list[dict[str, Any]]) -> dict[str, int]:
     fresh = [r for r in reports if "article_id" in r and not r["duplicate_of"]]
     alerts = [a for r in fresh for a in r["alerts"]]
     return {
-        "documents": len(reports),
+        "documents": sum(1 for r in reports if "skipped" not in r),
         "articles": len(fresh),
         "duplicates": sum(1 for r in reports if r.get("duplicate_of")),
         "events": sum(len(r["events"]) for r in fresh),
         "alerts_new": sum(1 for a in alerts if a["new"]),
         "alerts_updated": sum(1 for a in alerts if not a["new"]),
         "errors": sum(1 for r in reports if "error" in r),
+        "skipped": sum(1 for r in reports if "skipped" in r),
     }

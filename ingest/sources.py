@@ -259,11 +259,12 @@ async def load_sources(engine: AsyncEngine, path: Path) -> SyncReport:
     return report
 
 
-async def load_subscriptions(engine: AsyncEngine, path: Path) -> int:
+async def load_subscriptions(engine: AsyncEngine, path: Path) -> dict[str, str]:
     """Read the sources file and bring the ``subscriptions`` table in line with its
-    ``subscriptions:`` list (see services.webhooks.subscriptions); how many it lists."""
+    ``subscriptions:`` list (see services.webhooks.subscriptions); the secrets generated
+    for new ones without a secret, by name (the command prints them: ``announce_secrets``)."""
     specs = read_sources_file(path).subscriptions
     async with sessionmaker(engine).begin() as session:
-        await sync_subscriptions(session, specs)
+        generated = await sync_subscriptions(session, specs)
     log.info("subscriptions loaded file=%s subscriptions=%d", path, len(specs))
-    return len(specs)
+    return generated

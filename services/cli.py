@@ -22,6 +22,7 @@ from services import logs
 from services.cli_args import parser
 from services.db import create_engine, migrate
 from services.errors import DrawdownError
+from services.redact import redact
 from services.settings import Settings
 from services.sources_table import show_sources
 
@@ -58,6 +59,9 @@ def _print_human(reports: list[dict[str, object]]) -> None:
         if "error" in report:
             print(f"{report['file']}: error: {report['error']}")  # noqa: T201
             continue
+        if "skipped" in report:
+            print(f"{report['file']}: skipped: {report['skipped']}")  # noqa: T201
+            continue
         events = report.get("events") or []
         assert isinstance(events, list)
         found = ", ".join(f"{e['place']}:{e['kind']}" for e in events) or "no events"
@@ -92,10 +96,12 @@ async def _replay(settings: Settings, directory: Path, as_json: bool) -> int:
     from ingest.replay import replay
     from ingest.sources import load_subscriptions, sources_path
     from services.runtime import open_runtime
+    from services.webhooks.subscriptions import announce_secrets
 
     async with open_runtime(settings) as runtime:
         # Alerts raised by the replay are webhook deliveries for the file's subscriptions.
-        await load_subscriptions(runtime.engine, sources_path(settings.sources))
+        generated = await load_subscriptions(runtime.engine, sources_path(settings.sources))
+        announce_secrets(generated, as_json=as_json)
         with _progress_bar("replay") as progress:
             reports = await replay(runtime, directory, progress)
     if as_json:
@@ -103,7 +109,10 @@ async def _replay(settings: Settings, directory: Path, as_json: bool) -> int:
             print(json.dumps(report, ensure_ascii=False))  # noqa: T201
     else:
         _print_human(reports)
-    return 0
+    summary = reports[-1]["summary"]
+    if not summary["documents"]:
+        print(f"drawdown: warning: no documents to replay in {directory}", file=sys.stderr)  # noqa: T201
+    return 1 if summary["errors"] else 0
 
 
 async def _places(settings: Settings, as_json: bool) -> int:
@@ -152,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings()
     except ValidationError as exc:
-        print(f"drawdown: invalid settings:\n{exc}", file=sys.stderr)  # noqa: T201
+        print(f"drawdown: invalid settings:\n{redact(str(exc))}", file=sys.stderr)  # noqa: T201
         return 2
     logs.configure(settings.log_level, settings.log_format)
     try:

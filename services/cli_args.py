@@ -180,21 +180,26 @@ def _reading_parsers(commands: Commands) -> None:
     replay = _command(
         commands,
         "replay",
-        "feed a directory of documents through the bus and workers, then report",
+        "feed a directory of documents (or one file) through the bus and workers, then report",
         [
             "drawdown replay seeds",
             "drawdown replay seeds --json",
+            "drawdown replay seeds/000_467fa69daf76dde6.txt",
             f"{KAFKA} drawdown replay seeds",
         ],
         "DRAWDOWN_DATABASE_URL, DRAWDOWN_KAFKA_BOOTSTRAP, DRAWDOWN_TOPIC_PREFIX, "
         "DRAWDOWN_SOURCES (its subscriptions), DRAWDOWN_REPLAY_TIMEOUT, "
         "DRAWDOWN_WORKER_PROCESSES, DRAWDOWN_ALERT_*",
-        "Feed every file in DIR (.txt: first non-empty line is the title; .html: extracted "
-        "like a fetched page; .json: {url, title, text, published_at, language?}) through "
-        "the configured bus and workers, wait until each is processed, then report. On a "
-        "terminal a progress bar on stderr counts the documents processed.",
+        "Feed every file in DIR, or the one FILE (.txt: first non-empty line is the title; "
+        ".html: extracted like a fetched page; .json: {url, title, text, published_at, "
+        "language?, outlet?}; UTF-8, or UTF-16/32 with a BOM) through the configured bus and "
+        "workers, wait until each is processed, then report every file: a file that cannot "
+        "be read is an error line, a symlink out of DIR, a dangling one, a subdirectory or "
+        "a hidden file a skipped line. Exits 1 when any document failed (the summary is "
+        "printed still). On a terminal a progress bar on stderr counts the documents "
+        "processed.",
     )
-    replay.add_argument("directory", metavar="DIR", type=Path)
+    replay.add_argument("directory", metavar="DIR|FILE", type=Path)
     replay.add_argument(
         "--json", action="store_true", help="one JSON object per document and a summary object"
     )

@@ -26,6 +26,7 @@ from services.errors import DrawdownError
 from services.runtime import Runtime, open_runtime
 from services.settings import Settings
 from services.webhooks.dispatcher import Dispatcher
+from services.webhooks.subscriptions import announce_secrets
 from services.webhooks.transport import make_webhook_client
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,14 @@ async def ingest_role(runtime: Runtime, stop: asyncio.Event) -> None:
     """Load the sources file, then poll sources until stopped."""
     settings = runtime.settings
     await load_sources(runtime.engine, sources_path(settings.sources))
-    async with make_client(fetch_limits(settings)) as client, runtime.bus.producer() as producer:
+    async with (
+        make_client(
+            fetch_limits(settings),
+            settings.fetch_allowed_networks,
+            sandbox=settings.fetch_sandbox,
+        ) as client,
+        runtime.bus.producer() as producer,
+    ):
         poller = Poller(settings, runtime.engine, producer, client, runtime.executor)
         await poller.run(stop)
 
@@ -84,7 +92,8 @@ async def run(settings: Settings, roles: list[str], stop: asyncio.Event | None =
     own_stops = {name: asyncio.Event() for name in ordered}
     async with open_runtime(settings, reads="process" in ordered) as runtime:
         if NEEDS_SUBSCRIPTIONS.intersection(ordered):
-            await load_subscriptions(runtime.engine, sources_path(settings.sources))
+            generated = await load_subscriptions(runtime.engine, sources_path(settings.sources))
+            announce_secrets(generated)
         me = heartbeat.this_process(ordered)
         await heartbeat.beat(runtime.engine, me, first=True)
         log.info(

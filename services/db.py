@@ -72,11 +72,15 @@ def _server_gone(context: ExceptionContext) -> OperationalError | None:
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
+    # hide_parameters: statement parameters (webhook secrets among them) appear neither in
+    # SQLAlchemy's statement logging nor in the text of its exceptions.
     if settings.is_sqlite:
-        engine = create_async_engine(settings.database_url)
+        engine = create_async_engine(settings.database_url, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    engine = create_async_engine(settings.database_url, pool_size=10, pool_pre_ping=True)
+    engine = create_async_engine(
+        settings.database_url, pool_size=10, pool_pre_ping=True, hide_parameters=True
+    )
     event.listen(engine.sync_engine, "handle_error", _server_gone)
     return engine
 

@@ -8,12 +8,14 @@ DrawdownError
 ├── DatabaseError          the database cannot be reached or is not usable
 ├── FetchError             a URL could not be fetched; ``reason`` says how (for scheduling)
 ├── FeedError              a document is not a feed (RSS, Atom or JSON Feed)
-└── BlockedAddressError    a webhook target resolves to an address the SSRF guard refuses
+└── BlockedAddressError    a URL's host resolves to an address the SSRF guard refuses
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
+
+from services.redact import redact
 
 
 class DrawdownError(Exception):
@@ -41,7 +43,16 @@ class DatabaseError(DrawdownError):
 
 
 FetchReason = Literal[
-    "timeout", "connect", "http", "too_large", "redirects", "content_type", "robots", "invalid_url"
+    "timeout",
+    "connect",
+    "http",
+    "too_large",
+    "redirects",
+    "content_type",
+    "robots",
+    "invalid_url",
+    "blocked",
+    "binary",
 ]
 
 
@@ -52,7 +63,9 @@ class FetchError(DrawdownError):
     ``reason`` is what the poller schedules on: ``timeout``, ``connect``, ``http``
     (``status`` set; ``retry_after`` in seconds when a 429/503 said when to come back),
     ``too_large``, ``redirects`` (too many or a loop), ``content_type``, ``robots``,
-    ``invalid_url``. ``str(error)`` is a one-line message fit for a source's last_error.
+    ``invalid_url``, ``blocked`` (the SSRF guard refused the address; nothing was sent),
+    ``binary`` (the body is not text, whatever its declared type). ``str(error)`` is a
+    one-line message fit for a source's last_error.
     """
 
     def __init__(
@@ -69,7 +82,7 @@ class FetchError(DrawdownError):
         self.message = message or reason.replace("_", " ")
         self.status = status
         self.retry_after = retry_after
-        super().__init__(f"{reason}: {self.message} ({url})")
+        super().__init__(redact(f"{reason}: {self.message} ({url})"))
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Survive pickling (process pools): rebuild from the fields, not from str(self).
@@ -82,7 +95,7 @@ class FeedError(DrawdownError):
 
 
 class BlockedAddressError(DrawdownError):
-    """A webhook target resolved to an address the SSRF guard refuses (never connected)."""
+    """A URL's host resolved to an address the SSRF guard refuses (never connected)."""
 
     def __init__(self, host: str, address: str, reason: str) -> None:
         self.host = host

@@ -23,6 +23,8 @@ from typing import TextIO
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
 
+from services.redact import redact
+
 # The daemon role whose task (and the tasks it starts) logged a record.
 ROLE: ContextVar[str | None] = ContextVar("drawdown_role", default=None)
 
@@ -34,6 +36,8 @@ NOISY = (
     "htmldate",
     "courlan",
     "sqlalchemy.engine",
+    "aiosqlite",  # logs every statement with its parameters at DEBUG, secrets included
+    "asyncpg",
     "httpx",
     "httpcore",
 )
@@ -75,6 +79,24 @@ class _RoleFilter(logging.Filter):
         return True
 
 
+class _Redact(logging.Filter):
+    """Mask URL passwords, webhook secrets and bearer tokens in a record's message and
+    its string context (services.redact), whatever logged it and at whatever level."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = redact(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        for key, value in list(vars(record).items()):
+            if key not in _NOT_CONTEXT and isinstance(value, str):
+                setattr(record, key, redact(value))
+        if record.exc_info:  # formatted here, masked; both formatters then use the text
+            text = record.exc_text or logging.Formatter().formatException(record.exc_info)
+            record.exc_text, record.exc_info = redact(text), None
+        return True
+
+
 class _Stderr(logging.StreamHandler[TextIO]):
     """Writes to whatever ``sys.stderr`` is when a record comes (tests swap it)."""
 
@@ -111,6 +133,7 @@ def configure(level: str, log_format: str = "auto") -> None:
     handler = _Stderr()
     handler.setFormatter(formatter(log_format, sys.stderr.isatty()))
     handler.addFilter(_RoleFilter())
+    handler.addFilter(_Redact())
     root.addHandler(handler)
     root.setLevel(level.upper())
     for noisy in NOISY:

@@ -27,7 +27,11 @@ def _split_csv(value: object) -> object:
 class Settings(BaseSettings):
     """Every tunable of Drawdown; see docs/configuration.md for the table."""
 
-    model_config = SettingsConfigDict(env_prefix="DRAWDOWN_", frozen=True, extra="ignore")
+    # hide_input_in_errors: a bad value is never echoed (DRAWDOWN_DATABASE_URL may hold a
+    # password); the error names the variable and says what is wrong with it.
+    model_config = SettingsConfigDict(
+        env_prefix="DRAWDOWN_", frozen=True, extra="ignore", hide_input_in_errors=True
+    )
 
     database_url: str = "sqlite+aiosqlite:///drawdown.db"
     kafka_bootstrap: str | None = None
@@ -42,6 +46,11 @@ class Settings(BaseSettings):
     webhook_allowed_networks: Annotated[
         list[ipaddress.IPv4Network | ipaddress.IPv6Network], NoDecode
     ] = []
+    fetch_allowed_networks: Annotated[
+        list[ipaddress.IPv4Network | ipaddress.IPv6Network], NoDecode
+    ] = []
+    fetch_sandbox: bool = False
+    api_max_body_bytes: int = Field(default=1_000_000, ge=1024)
     min_poll_interval: float = Field(default=60.0, gt=0)
     max_poll_interval: float = Field(default=3600.0, gt=0)
     poll_interval: float = Field(default=600.0, gt=0)
@@ -57,6 +66,8 @@ class Settings(BaseSettings):
     fetch_read_timeout: float = Field(default=20.0, gt=0)
     fetch_total_timeout: float = Field(default=30.0, gt=0)
     fetch_max_redirects: int = Field(default=5, ge=0)
+    poll_max_entries: int = Field(default=100, ge=1)
+    parse_timeout: float = Field(default=10.0, gt=0)
     worker_processes: int | None = Field(default=None, ge=0)
     batch_size: int = Field(default=100, ge=1)
     alert_window_hours: float = Field(default=168.0, gt=0)
@@ -87,7 +98,7 @@ class Settings(BaseSettings):
     webhook_breaker_threshold: int = Field(default=5, ge=1)
     webhook_breaker_cooldown: float = Field(default=60.0, gt=0)
 
-    @field_validator("webhook_allowed_networks", mode="before")
+    @field_validator("webhook_allowed_networks", "fetch_allowed_networks", mode="before")
     @classmethod
     def _networks(cls, value: object) -> object:
         return _split_csv(value)

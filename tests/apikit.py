@@ -69,10 +69,11 @@ def client(app: FastAPI) -> httpx.AsyncClient:
 
 @asynccontextmanager
 async def api_client(
-    database_url: str, *, token: str | None = TOKEN
+    database_url: str, *, token: str | None = TOKEN, **overrides: Any
 ) -> AsyncIterator[tuple[httpx.AsyncClient, AsyncEngine]]:
-    """A client of a fresh app over ``database_url`` (its engine disposed of afterwards)."""
-    settings = Settings(database_url=database_url, api_token=token)
+    """A client of a fresh app over ``database_url`` (its engine disposed of afterwards);
+    ``overrides`` are further settings."""
+    settings = Settings(database_url=database_url, api_token=token, **overrides)
     engine = create_engine(settings)
     try:
         async with client(create_app(settings, engine)) as http:

@@ -20,6 +20,7 @@ from services.api import (
     sources,
     subscriptions,
 )
+from services.api.admission import Admission
 from services.api.deps import ApiState
 from services.api.mapsvg import STATIC_DIR
 from services.bus import Bus
@@ -32,7 +33,8 @@ reports of foreign forces withdrawing from named military bases.
 
 Lists are newest first and paginated by cursor (`next`). Errors are RFC 9457
 problem details (`application/problem+json`). Write endpoints need
-`Authorization: Bearer <DRAWDOWN_API_TOKEN>`.
+`Authorization: Bearer <DRAWDOWN_API_TOKEN>`, checked before the body is read;
+a body over `DRAWDOWN_API_MAX_BODY_BYTES` is refused with 413.
 """
 
 
@@ -61,6 +63,8 @@ def create_app(
     )
     app.state.api = ApiState(settings, engine, sessionmaker(engine), bus)
     problems.install(app)
+    # Runs before any route: the token of a write, then the body cap (services/api/admission.py).
+    app.add_middleware(Admission, settings=settings)
     for module in (
         alerts,
         articles,

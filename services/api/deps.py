@@ -56,28 +56,48 @@ _bearer = HTTPBearer(
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
-async def require_token(
-    state: State,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
-    """Refuse a write unless it carries ``Authorization: Bearer <DRAWDOWN_API_TOKEN>``."""
-    token = state.settings.api_token.get_secret_value() if state.settings.api_token else ""
+def token_refusal(settings: Settings, authorization: str | None) -> HTTPException | None:
+    """Why a write with this ``Authorization`` header is refused (a 401), or None."""
+    token = settings.api_token.get_secret_value() if settings.api_token else ""
     if not token:
-        raise HTTPException(
+        return HTTPException(
             401,
             "write endpoints are disabled: set DRAWDOWN_API_TOKEN and send it as a bearer token",
             headers=_CHALLENGE,
         )
-    if credentials is None:
-        raise HTTPException(
+    scheme, _, credentials = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip():
+        return HTTPException(
             401, "send Authorization: Bearer <DRAWDOWN_API_TOKEN>", headers=_CHALLENGE
         )
-    if not secrets.compare_digest(credentials.credentials.encode(), token.encode()):
-        raise HTTPException(
+    if not secrets.compare_digest(credentials.strip().encode(), token.encode()):
+        return HTTPException(
             401,
             "the bearer token is not DRAWDOWN_API_TOKEN",
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
+    return None
+
+
+async def require_token(
+    state: State,
+    request: Request,
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """Refuse a write unless it carries ``Authorization: Bearer <DRAWDOWN_API_TOKEN>``.
+    (services.api.admission checks the same before the body is read; this keeps the
+    endpoints' OpenAPI security and guards any route mounted without the middleware.)"""
+    refused = token_refusal(state.settings, request.headers.get("authorization"))
+    if refused is not None:
+        raise refused
 
 
 Writer = Depends(require_token)
+
+
+async def token_holder(state: State, request: Request) -> bool:
+    """Whether a read carries the bearer token (it may then see more, e.g. webhook URLs)."""
+    return token_refusal(state.settings, request.headers.get("authorization")) is None
+
+
+TokenHolder = Annotated[bool, Depends(token_holder)]

@@ -238,8 +238,9 @@ async def sources(session: AsyncSession) -> list[Family]:
         table(
             "drawdown_source_last_poll_status",
             "gauge",
-            "1, labelled with the outcome of the source's last poll: its HTTP status "
-            '("200", "304", "429") or why there was none ("timeout").',
+            "1, labelled with the outcome of the source's last poll: ok, empty, "
+            'not_modified, or why it failed (an HTTP status such as "429", or "timeout", '
+            '"blocked", "binary", "parse" …).',
             (*SOURCE_LABELS, "status"),
             (((*_source_labels(r), str(r.last_status or "none")), 1.0) for r in polled),
         ),

@@ -39,14 +39,24 @@ def encode(cursor: Cursor) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+MAX_CURSOR = 128  # characters; the cursors given out are about 90
+
+
 def decode(text: str) -> Cursor:
-    """The cursor ``text`` stands for; ValueError if it is not one this API gave out."""
+    """The cursor ``text`` stands for; ValueError if it is not one this API gave out,
+    whatever it holds (too long, not base64, not JSON, nested JSON, wrong shape)."""
+    refused = ValueError(f"not a cursor this API gave out: {text[:40]!r}")
+    if len(text) > MAX_CURSOR:
+        raise refused
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
         at, id_ = json.loads(raw)
-        return Cursor(datetime.fromisoformat(at), uuid.UUID(id_))
-    except (binascii.Error, UnicodeDecodeError, TypeError, ValueError) as exc:
-        raise ValueError(f"not a cursor this API gave out: {text[:40]!r}") from exc
+        cursor = Cursor(datetime.fromisoformat(at), uuid.UUID(id_))
+    except (binascii.Error, TypeError, ValueError, RecursionError, OverflowError) as exc:
+        raise refused from exc
+    if cursor.at.tzinfo is None:
+        raise refused
+    return cursor
 
 
 def after(

@@ -11,12 +11,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
+import httpx
 from fastapi import APIRouter, HTTPException, Response
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from services.api.deps import Session, Writer
+from services.api.deps import Session, State, Writer
 from services.api.vocabulary import (
     NO_NUL,
     HttpUrl,
@@ -28,6 +30,7 @@ from services.api.vocabulary import (
     Storable,
 )
 from services.models import Source, utcnow
+from services.netguard import host_refusal
 from services.webhooks.subscriptions import API, FILE
 
 router = APIRouter(tags=["sources"])
@@ -54,7 +57,10 @@ class SourceOut(BaseModel):
     health: SourceHealth
     last_polled_at: datetime | None
     next_poll_at: datetime
-    last_status: str | None = Field(description='HTTP status of the last poll, or "timeout" …')
+    last_status: str | None = Field(
+        description="the last poll's outcome: ok, empty, not_modified, or why it failed "
+        '(an HTTP status such as "404", or "timeout", "blocked", "binary", "parse" …)'
+    )
     error_count: int = Field(description="consecutive failed polls")
     last_error: str | None
     parked_until: datetime | None
@@ -137,9 +143,24 @@ async def get_source(source_id: RowId, session: Session) -> SourceOut:
     dependencies=[Writer],
     responses={400: {}, 401: {}, 409: {}, 422: {}},
 )
-async def create_source(body: SourceCreate, session: Session, response: Response) -> SourceOut:
+async def create_source(
+    body: SourceCreate, session: Session, state: State, response: Response
+) -> SourceOut:
     """Add a source (``origin`` api); due for a poll at once. 409 if its URL is already a
-    source."""
+    source; 422 if its host is an address the SSRF guard refuses (loopback, private,
+    link-local, metadata …, unless ``DRAWDOWN_FETCH_ALLOWED_NETWORKS`` allows it)."""
+    refused = host_refusal(httpx.URL(body.url).host, state.settings.fetch_allowed_networks)
+    if refused is not None:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("body", "url"),
+                    "msg": f"blocked address: {refused}; fetches may not go there "
+                    "(DRAWDOWN_FETCH_ALLOWED_NETWORKS lists networks allowed nevertheless)",
+                    "type": "blocked_address",
+                }
+            ]
+        )
     now = utcnow()
     source = Source(
         **body.model_dump(),

@@ -19,12 +19,13 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
+import httpx
 from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from services.api.deps import Session, State, Writer
+from services.api.deps import Session, State, TokenHolder, Writer
 from services.api.pagination import (
     DEFAULT_LIMIT,
     Cursor,
@@ -113,7 +114,11 @@ class SubscriptionOut(BaseModel):
 
     id: int
     name: str
-    url: str
+    url: str | None = Field(
+        description="the endpoint, shown only to a request with the bearer token (a webhook "
+        "URL is often a secret itself); null otherwise"
+    )
+    host: str = Field(description="the endpoint's host, shown to everyone")
     description: str | None
     origin: Origin = Field(
         description="file: the sources file's (deactivated by a reload that no longer "
@@ -210,19 +215,29 @@ def _subscription_cursor(text: str | None) -> Cursor | None:
     return cursor
 
 
-async def _out(session: Session, found: list[Subscription]) -> list[SubscriptionOut]:
+async def _out(
+    session: Session, found: list[Subscription], *, reveal: bool = True
+) -> list[SubscriptionOut]:
+    """The subscriptions as answered; their URLs only when ``reveal`` (a token holder)."""
     counts = await commands.delivery_counts(session, [s.id for s in found])
-    fields = set(SubscriptionOut.model_fields) - {"deliveries"}
+    fields = set(SubscriptionOut.model_fields) - {"deliveries", "url", "host"}
     return [
         SubscriptionOut.model_validate(
-            {name: getattr(s, name) for name in fields} | {"deliveries": counts[s.id]}
+            {name: getattr(s, name) for name in fields}
+            | {
+                "deliveries": counts[s.id],
+                "url": s.url if reveal else None,
+                "host": httpx.URL(s.url).host,
+            }
         )
         for s in found
     ]
 
 
-async def _one(session: Session, subscription: Subscription) -> SubscriptionOut:
-    (out,) = await _out(session, [subscription])
+async def _one(
+    session: Session, subscription: Subscription, *, reveal: bool = True
+) -> SubscriptionOut:
+    (out,) = await _out(session, [subscription], reveal=reveal)
     return out
 
 
@@ -236,12 +251,14 @@ async def _get(session: Session, subscription_id: int) -> Subscription:
 @router.get("/subscriptions", response_model=Page[SubscriptionOut], responses={400: {}})
 async def list_subscriptions(
     session: Session,
+    holder: TokenHolder,
     active: Annotated[bool | None, Query(description="only active or inactive ones")] = None,
     origin: Annotated[Origin | None, Query(description="only the file's or the API's")] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: CursorText = None,
 ) -> Page[SubscriptionOut]:
-    """Subscriptions, newest first, with their deliveries per status (never a secret)."""
+    """Subscriptions, newest first, with their deliveries per status (never a secret;
+    their URLs only with the bearer token)."""
     query = select(Subscription)
     if active is not None:
         query = query.where(Subscription.active == active)
@@ -258,13 +275,17 @@ async def list_subscriptions(
     query = query.order_by(Subscription.created_at.desc(), Subscription.id.desc())
     found = list(await session.scalars(query.limit(limit + 1)))
     page, following = split_page(found, limit, _cursor)
-    return Page[SubscriptionOut](items=await _out(session, page), next=following)
+    items = await _out(session, page, reveal=holder)
+    return Page[SubscriptionOut](items=items, next=following)
 
 
 @router.get("/subscriptions/{subscription_id}", response_model=SubscriptionOut, responses={404: {}})
-async def get_subscription(subscription_id: RowId, session: Session) -> SubscriptionOut:
-    """One subscription with its deliveries per status (never its secret)."""
-    return await _one(session, await _get(session, subscription_id))
+async def get_subscription(
+    subscription_id: RowId, session: Session, holder: TokenHolder
+) -> SubscriptionOut:
+    """One subscription with its deliveries per status (never its secret; its URL only
+    with the bearer token)."""
+    return await _one(session, await _get(session, subscription_id), reveal=holder)
 
 
 @router.post(

@@ -3,10 +3,9 @@
     subscriptions.py  the sources file's ``subscriptions:`` → the ``subscriptions`` table,
                       and the operations on them the CLI and the API share
     policy.py         pure: what an answer means, retry schedule, circuit breaker
-    guard.py          pure: which addresses a webhook may be sent to (SSRF guard)
     payload.py        the JSON body and its Standard Webhooks signature
-    transport.py      the shared HTTP client; connects only to vetted addresses
-    asyncio_backend.py  its network backend on plain asyncio streams
+    transport.py      the dispatcher's HTTP client, on services.guarded_http (the SSRF
+                      guard every outbound request shares, services.netguard)
     send.py           one signed POST → an ``Outcome``
     queue.py          the ``deliveries`` outbox: claim, record, release, requeue
     slots.py          which claimed deliveries may be sent now (per-subscription limits)

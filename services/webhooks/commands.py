@@ -288,7 +288,9 @@ async def redeliver(
 async def ping(settings: Settings, name: str) -> int:
     """``drawdown ping``: send a signed ``webhook.test`` event now and show the answer."""
     async with open_database(settings) as engine:
-        await load_subscriptions(engine, sources_path(settings.sources))
+        subscription_rows.announce_secrets(
+            await load_subscriptions(engine, sources_path(settings.sources))
+        )
         async with sessionmaker(engine)() as session:
             subscription = await find_subscription(session, name)
     async with make_webhook_client(settings) as client:
@@ -310,7 +312,9 @@ async def subscriptions(settings: Settings, as_json: bool, enable: str | None) -
     """``drawdown subscriptions``: load them from the sources file and show each (no
     secrets); ``--enable NAME`` re-activates one an endpoint disabled with 410."""
     async with open_database(settings) as engine:
-        await load_subscriptions(engine, sources_path(settings.sources))
+        subscription_rows.announce_secrets(
+            await load_subscriptions(engine, sources_path(settings.sources)), as_json=as_json
+        )
         async with sessionmaker(engine).begin() as session:
             if enable is not None:
                 await subscription_rows.enable(

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import logging
 import math
 import secrets
@@ -223,8 +224,8 @@ def _new_row(spec: SubscriptionSpec, origin: str, secret: str, now: datetime) ->
     }
 
 
-async def _store(session: AsyncSession, spec: SubscriptionSpec, now: datetime) -> None:
-    """Insert ``spec`` if new (logging a generated secret once), else update it."""
+async def _store(session: AsyncSession, spec: SubscriptionSpec, now: datetime) -> str | None:
+    """Insert ``spec`` if new, else update it; the secret generated for it, if one was."""
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     secret = spec.secret or generate_secret()
     created = await session.scalar(
@@ -234,9 +235,7 @@ async def _store(session: AsyncSession, spec: SubscriptionSpec, now: datetime) -
         .returning(Subscription.id)
     )
     if created is not None:
-        if spec.secret is None:
-            _log_secret(spec.name, secret)
-        return
+        return secret if spec.secret is None else None
     where = (Subscription.url == spec.url, Subscription.name == spec.name)
     if await session.scalar(select(Subscription.origin).where(*where)) == API:
         log.info(
@@ -252,21 +251,27 @@ async def _store(session: AsyncSession, spec: SubscriptionSpec, now: datetime) -
             .where(*where, Subscription.active)
             .values(active=False, disabled_reason=INACTIVE, updated_at=now)
         )
-        return
+        return None
     await session.execute(  # back in the file: active again, unless its endpoint is gone
         update(Subscription)
         .where(*where, ~Subscription.active, _undoable())
         .values(active=True, disabled_reason=None, updated_at=now)
     )
+    return None
 
 
-def _log_secret(name: str, secret: str) -> None:
-    log.info(
-        "subscription secret generated, give it to the receiver (shown once) "
-        "subscription=%s secret=%s",
-        name,
-        secret,
-    )
+def announce_secrets(generated: dict[str, str], *, as_json: bool = False) -> None:
+    """Print each generated secret once on stdout, for the operator to give the receiver
+    (``{"subscription": …, "secret": …}`` lines with ``as_json``). Secrets are never
+    logged: the log says only that one was printed."""
+    for name, secret in generated.items():
+        log.info("subscription secret generated, printed once on stdout subscription=%s", name)
+        if as_json:
+            line = json.dumps({"subscription": name, "secret": secret}, ensure_ascii=False)
+        else:
+            line = f"subscription {name}: secret generated (shown once, give it to the receiver): "
+            line += secret
+        print(line, flush=True)  # noqa: T201
 
 
 def _undoable() -> Any:
@@ -277,12 +282,16 @@ def _undoable() -> Any:
 
 async def sync_subscriptions(
     session: AsyncSession, specs: list[SubscriptionSpec], now: datetime | None = None
-) -> None:
+) -> dict[str, str]:
     """Upsert ``specs`` by (url, name) and deactivate the file's subscriptions no longer
-    listed (those made through the API are left alone)."""
+    listed (those made through the API are left alone); the secrets generated, by
+    subscription name (for ``announce_secrets``)."""
     now = now or utcnow()
+    generated: dict[str, str] = {}
     for spec in sorted(specs, key=lambda s: (s.url, s.name)):  # one lock order for all
-        await _store(session, spec, now)
+        secret = await _store(session, spec, now)
+        if secret is not None:
+            generated[spec.name] = secret
     listed = {(spec.url, spec.name) for spec in specs}
     rows = await session.execute(
         select(Subscription.id, Subscription.url, Subscription.name).where(
@@ -300,6 +309,7 @@ async def sync_subscriptions(
             .where(Subscription.id.in_([row.id for row in gone]))
             .values(active=False, disabled_reason=REMOVED, updated_at=now)
         )
+    return generated
 
 
 # Operations shared by the command line (services.webhooks.commands) and the HTTP API.

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from ingest.sources import load_sources
 from tests.apikit import TOKEN, api_client, is_problem
@@ -86,6 +87,33 @@ async def test_bad_and_duplicate_sources_are_refused(pg_url: str) -> None:
             "/sources", content=b"{", headers={**AUTH, "content-type": "application/json"}
         )
         is_problem(not_json, 422)
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("http://169.254.169.254/latest/meta-data/", "cloud metadata"),
+        ("http://10.0.0.7/feed", "private"),
+        ("http://localhost:5432/", "this machine"),
+    ],
+)
+async def test_sources_at_internal_addresses_are_refused_at_creation(
+    pg_url: str, url: str, why: str
+) -> None:
+    async with api_client(pg_url) as (api, _):
+        refused = is_problem(
+            await api.post("/sources", json={"name": "x", "url": url}, headers=AUTH), 422
+        )
+        assert refused["errors"][0]["loc"] == ["body", "url"]
+        assert refused["errors"][0]["type"] == "blocked_address"
+        assert why in refused["detail"]
+        assert "DRAWDOWN_FETCH_ALLOWED_NETWORKS" in refused["detail"]
+        assert (await api.get("/sources")).json() == []
+
+
+async def test_allowed_networks_admit_a_local_source(pg_url: str) -> None:
+    async with api_client(pg_url, fetch_allowed_networks="127.0.0.1/32") as (api, _):
+        await _create(api, {"name": "local", "url": "http://127.0.0.1:8080/feed"})
 
 
 async def test_a_reload_leaves_api_sources_alone_and_takes_over_listed_urls(

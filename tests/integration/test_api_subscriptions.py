@@ -118,10 +118,10 @@ async def test_made_listed_edited_pinged_and_delivered(migrated: str, engine: As
         assert created["languages"] == ["en"]
         assert created["deliveries"] == {"pending": 0, "delivered": 0, "dead": 0, "cancelled": 0}
 
-        listed = await http.get("/subscriptions")
+        listed = await http.get("/subscriptions", headers=AUTH)
         assert listed.json() == {"items": [created], "next": None}
         path = f"/subscriptions/{created['id']}"
-        got = await http.get(path)
+        got = await http.get(path, headers=AUTH)
         assert got.json() == created
         for answer in (listed, got):
             assert secret not in answer.text

@@ -6,6 +6,7 @@ import asyncio
 import email.utils
 import functools
 import gzip
+import ipaddress
 import pickle
 import time
 import tracemalloc
@@ -42,9 +43,12 @@ RUSSIAN = (
 )
 
 
+LOCAL = [ipaddress.ip_network("127.0.0.1/32")]  # the local servers; nothing else is allowed
+
+
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with make_client(FetchLimits()) as shared:
+    async with make_client(FetchLimits(), LOCAL) as shared:
         yield shared
 
 
@@ -187,7 +191,7 @@ async def test_read_timeout(client: httpx.AsyncClient) -> None:
         elapsed = time.monotonic() - started
         release.set()
     assert error.reason == "timeout"
-    assert "ReadTimeout" in str(error)
+    assert "read timeout after 0.2 s" in str(error)
     assert elapsed < 2
 
 
@@ -421,8 +425,46 @@ async def test_octet_stream_is_sniffed(client: httpx.AsyncClient) -> None:
         server.route("/feed", feed)
         error = await fetch_error(client, server.url("/pdf"), accept="feed")
         fetched = await fetch(client, server.url("/feed"), limits=FetchLimits(), accept="feed")
-    assert error.reason == "content_type"
+    assert error.reason == "binary"
+    assert "binary content (PDF), served as application/octet-stream" in str(error)
     assert fetched.body == RSS
+
+
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [
+        (gzip.compress(b"<html>" + b"x" * 20000), "gzip"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(200), "PNG"),
+        (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj", "PDF"),
+        (b"PK\x03\x04\x14\x00\x00\x00", "ZIP"),
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF", "JPEG"),
+    ],
+    ids=["gzip", "png", "pdf", "zip", "jpeg"],
+)
+async def test_binary_is_sniffed_whatever_the_declared_type(
+    client: httpx.AsyncClient, body: bytes, kind: str
+) -> None:
+    async def lying(request: Request) -> Response:
+        return Response(body, media_type="text/html; charset=utf-8")
+
+    async with local_server() as server:
+        server.route("/page", lying)
+        for accept in ("page", "feed"):
+            error = await fetch_error(client, server.url("/page"), accept=accept)
+            assert error.reason == "binary"
+            assert f"binary content ({kind}), served as text/html" in str(error)
+
+
+async def test_text_that_is_mostly_undecodable_is_refused(client: httpx.AsyncClient) -> None:
+    noise = bytes(range(128, 256)) * 200  # no magic number, invalid as UTF-8
+
+    async def served(request: Request) -> Response:
+        return Response(noise, media_type="text/html; charset=utf-8")
+
+    async with local_server() as server:
+        server.route("/page", served)
+        error = await fetch_error(client, server.url("/page"), accept="page")
+    assert error.reason == "binary"
 
 
 ACCEPTED: list[tuple[str, Accept, bool]] = [
@@ -550,3 +592,53 @@ def test_fetch_error_survives_pickling() -> None:
         30.0,
         str(error),
     )
+
+
+# ---------------------------------------------------------------- the SSRF guard
+# Refusals are the guard's decision before any connection: only 127.0.0.1 is ever contacted.
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("http://169.254.169.254/latest/meta-data/iam/credentials", "cloud metadata"),
+        ("http://10.0.0.1/feed", "private"),
+        ("http://127.0.0.2/feed", "loopback"),  # loopback, but not the allowed 127.0.0.1/32
+        ("http://[::ffff:127.0.0.1]/feed", "embeds 127.0.0.1, loopback"),  # IPv4-mapped
+        ("http://[::7f00:1]/feed", "embeds 127.0.0.1, loopback"),  # IPv4-compatible
+        ("http://100.64.0.1/feed", "not global"),  # CGNAT
+        ("http://224.0.0.1/feed", "multicast"),
+    ],
+)
+async def test_the_guard_refuses_internal_addresses(
+    client: httpx.AsyncClient, url: str, why: str
+) -> None:
+    error = await fetch_error(client, url, accept="feed")
+    assert error.reason == "blocked"
+    assert why in str(error)
+
+
+async def test_every_redirect_hop_is_vetted(client: httpx.AsyncClient) -> None:
+    async with local_server() as server:
+
+        async def to_metadata(request: Request) -> Response:
+            return RedirectResponse("http://169.254.169.254/latest/meta-data/", 302)
+
+        server.route("/feed", to_metadata)
+        error = await fetch_error(client, server.url("/feed"), accept="feed")
+    assert error.reason == "blocked"
+    assert "redirected to http://169.254.169.254/latest/meta-data/" in str(error)
+    assert "cloud metadata" in str(error)
+
+
+async def test_without_allowed_networks_even_the_local_server_is_refused() -> None:
+    async with local_server() as server, make_client(FetchLimits()) as strict:
+        server.route("/feed", lambda request: _text("<rss/>"))
+        error = await fetch_error(strict, server.url("/feed"), accept="feed")
+        assert server.requests == []
+    assert error.reason == "blocked"
+    assert "loopback" in str(error)
+
+
+async def _text(body: str) -> Response:
+    return PlainTextResponse(body)

@@ -188,6 +188,7 @@ async def test_two_poller_processes_share_sources_without_polling_any_twice(
             "DRAWDOWN_PER_HOST_CONCURRENCY": "8",
             "DRAWDOWN_PER_HOST_DELAY": "0",
             "DRAWDOWN_WORKER_PROCESSES": "0",
+            "DRAWDOWN_FETCH_ALLOWED_NETWORKS": "127.0.0.1/32",  # the local feed server
         }
         processes = [
             await asyncio.create_subprocess_exec(

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
+import html
+import ipaddress
+import logging
 from collections.abc import AsyncIterator
+from concurrent.futures import Executor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -13,7 +18,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from ingest.fetch import make_client
 from ingest.messages import RawArticle
@@ -25,7 +30,7 @@ from services.bus import Bus, Headers, Producer
 from services.db import create_engine
 from services.errors import BusError
 from services.models import Article, Event, Mention, SeenUrl, Source
-from services.runtime import make_bus
+from services.runtime import make_bus, make_executor
 from services.settings import Settings
 from tests.feedkit import Item, article_html, rss, seed, write_sources
 from tests.servers import LocalServer, local_server
@@ -47,6 +52,7 @@ def settings(kafka_settings: Settings) -> Settings:
             "fetch_connect_timeout": 2.0,
             "fetch_read_timeout": 1.0,
             "fetch_total_timeout": 1.0,
+            "fetch_allowed_networks": [ipaddress.ip_network("127.0.0.1/32")],
         }
     )
 
@@ -103,7 +109,11 @@ class Harness:
 
 @asynccontextmanager
 async def harness(
-    settings: Settings, tmp_path: Path, kind: str = "feed", failures: int = 0
+    settings: Settings,
+    tmp_path: Path,
+    kind: str = "feed",
+    failures: int = 0,
+    executor: Executor | None = None,
 ) -> AsyncIterator[Harness]:
     engine = create_engine(settings)
     bus = make_bus(settings)
@@ -111,7 +121,7 @@ async def harness(
     try:
         async with (
             local_server() as server,
-            make_client(fetch_limits(settings)) as client,
+            make_client(fetch_limits(settings), settings.fetch_allowed_networks) as client,
             bus.producer() as real,
         ):
             path = write_sources(
@@ -120,7 +130,7 @@ async def harness(
             )
             await load_sources(engine, path)
             producer = Recorder(real, failures)
-            poller = Poller(settings, engine, producer, client, None, rand=lambda: 0.5)
+            poller = Poller(settings, engine, producer, client, executor, rand=lambda: 0.5)
             yield Harness(settings, engine, bus, poller, producer, server)
     finally:
         await engine.dispose()
@@ -181,7 +191,7 @@ async def test_feed_entries_are_published_and_stored_with_their_tags(
             serve(h.server, path, article_html(title, body))
 
         (result,) = await h.poller.run_once()
-        assert (result.status, result.new, result.error) == ("200", 3, None)
+        assert (result.status, result.new, result.error) == ("ok", 3, None)
         assert sorted(a.url or "" for a in h.producer.sent) == sorted(i.link for i in items)
         assert {a.source for a in h.producer.sent} == {"Local"}
         assert all(len(a.text) > 1000 for a in h.producer.sent)  # the pages, not the feed's text
@@ -198,7 +208,7 @@ async def test_feed_entries_are_published_and_stored_with_their_tags(
     assert {"hemo", "sarrin"} <= ar_places
     assert ("sarrin", "withdrawal") in ar_events
     assert articles[h.server.url("/a/uk")][1]
-    assert (source.articles_found, source.error_count, source.last_status) == (3, 0, "200")
+    assert (source.articles_found, source.error_count, source.last_status) == (3, 0, "ok")
     assert source.leased_by is None
     assert 59 <= (source.next_poll_at - source.last_polled_at).total_seconds() <= 61
 
@@ -218,20 +228,20 @@ async def test_a_second_poll_with_an_etag_is_not_modified_and_republishes_nothin
         h.server.route("/feed", conditional)
         serve(h.server, "/a/1", article_html(title, body))
         (first,) = await h.poller.run_once()
-        assert (first.status, first.new) == ("200", 1)
+        assert (first.status, first.new) == ("ok", 1)
         assert (await h.source()).etag == '"v1"'
 
         await h.make_due()
         (second,) = await h.poller.run_once()
         source = await h.source()
-    assert (second.status, second.new, second.error) == ("304", 0, None)
+    assert (second.status, second.new, second.error) == ("not_modified", 0, None)
     assert len(h.producer.sent) == 1
     assert h.server.hits("/a/1") == 1
     assert [r.headers.get("if-none-match") for r in h.server.requests if r.url.path == "/feed"] == [
         None,
         '"v1"',
     ]
-    assert (source.last_status, source.etag, source.articles_found) == ("304", '"v1"', 1)
+    assert (source.last_status, source.etag, source.articles_found) == ("not_modified", '"v1"', 1)
 
 
 async def test_seen_entries_are_not_fetched_again_even_without_an_etag(
@@ -244,7 +254,7 @@ async def test_seen_entries_are_not_fetched_again_even_without_an_etag(
         await h.poller.run_once()
         await h.make_due()
         (again,) = await h.poller.run_once()
-    assert (again.status, again.new) == ("200", 0)
+    assert (again.status, again.new) == ("ok", 0)
     assert h.server.hits("/feed") == 2
     assert h.server.hits("/a/1") == 1
     assert len(h.producer.sent) == 1
@@ -334,7 +344,7 @@ async def test_server_errors_and_timeouts_back_off_and_success_resets(
         await h.make_due()
         (result,) = await h.poller.run_once()
         source = await h.source()
-    assert (result.status, result.new) == ("200", 1)
+    assert (result.status, result.new) == ("ok", 1)
     assert (source.error_count, source.last_error, source.parked_until) == (0, None, None)
 
 
@@ -354,7 +364,7 @@ async def test_an_ill_formed_feed_still_yields_its_entries(
         serve(h.server, "/a/1", article_html(title, body))
         serve(h.server, "/a/2", article_html(*seed("004")))
         (result,) = await h.poller.run_once()
-    assert (result.status, result.error) == ("200", None)
+    assert (result.status, result.error) == ("ok", None)
     assert result.new == 2
     assert {a.url for a in h.producer.sent} == {h.server.url("/a/1"), h.server.url("/a/2")}
 
@@ -376,7 +386,7 @@ async def test_a_page_source_follows_article_links_and_honours_robots_txt(
         serve(h.server, "/news/2026/02/24/convoy-reaches-sarrin", article_html(*seed("003")))
         serve(h.server, "/private/2026/02/24/hidden-story", article_html(*seed("004")))
         (result,) = await h.poller.run_once()
-    assert (result.status, result.new, result.error) == ("200", 2, None)
+    assert (result.status, result.new, result.error) == ("ok", 2, None)
     assert h.server.hits("/private/2026/02/24/hidden-story") == 0
     assert {a.url for a in h.producer.sent} == {
         h.server.url("/news/2026/02/23/us-forces-leave-qasrak"),
@@ -444,7 +454,7 @@ async def test_a_document_that_is_no_feed_is_a_parse_error(
         source = await h.source()
     assert result.error is not None
     assert result.error.startswith("parse: ")
-    assert (source.last_status, source.error_count) == ("200", 1)
+    assert (source.last_status, source.error_count) == ("parse", 1)
 
 
 async def test_a_source_failing_again_and_again_is_parked_until_it_recovers(
@@ -476,3 +486,183 @@ async def test_a_source_failing_again_and_again_is_parked_until_it_recovers(
     assert parked.parked_until == parked.next_poll_at
     assert round((parked.next_poll_at - parked.last_polled_at).total_seconds()) == 86400
     assert (recovered.error_count, recovered.parked_until, recovered.last_error) == (0, None, None)
+
+
+# ---------------------------------------------------------------- hostile and broken sources
+
+
+async def test_entries_without_links_become_articles_from_the_feeds_own_text(
+    settings: Settings, tmp_path: Path
+) -> None:
+    title, body = seed("000")
+    feed = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>'
+        f"<item><title>{title}</title><description>{html.escape(body)}</description>"
+        '<guid isPermaLink="false">wire-1</guid></item>'
+        "<item><title>Second</title><description>Колонна ушла с базы Касрак.</description>"
+        "</item></channel></rss>"
+    )
+    async with harness(settings, tmp_path) as h:
+        serve(h.server, "/feed", feed, RSS)
+        (first,) = await h.poller.run_once()
+        await h.make_due()
+        (again,) = await h.poller.run_once()
+        seen = await h.seen()
+    assert (first.status, first.new, first.error) == ("ok", 2, None)
+    assert (again.status, again.new) == ("ok", 0)  # keyed by guid and content hash
+    assert {a.url for a in h.producer.sent} == {None}
+    assert {a.title for a in h.producer.sent} == {title, "Second"}
+    assert any(key.endswith(":guid:wire-1") for key in seen)
+    assert any(":sha256:" in key for key in seen)
+
+
+async def test_a_poll_takes_at_most_the_cap_newest_first_and_the_rest_later(
+    settings: Settings, tmp_path: Path
+) -> None:
+    capped = settings.model_copy(update={"poll_max_entries": 2})
+    days = [datetime(2026, 2, day, tzinfo=UTC) for day in (3, 1, 5, 2, 4)]
+    async with harness(capped, tmp_path) as h:
+        items = [
+            Item(f"Day {d.day}", h.server.url(f"/a/{d.day}"), f"Qasrak news of day {d.day}", d)
+            for d in days
+        ]
+        serve(h.server, "/feed", rss(items), RSS)
+        polls = []
+        for _ in range(4):
+            (result,) = await h.poller.run_once()
+            polls.append((sorted(a.title for a in h.producer.sent), result.new))
+            h.producer.sent.clear()
+            await h.make_due()
+    assert polls == [
+        (["Day 4", "Day 5"], 2),
+        (["Day 2", "Day 3"], 2),
+        (["Day 1"], 1),
+        ([], 0),
+    ]
+
+
+async def test_an_entry_linking_to_an_internal_address_is_never_fetched(
+    settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The guard decides before connecting: only 127.0.0.1 is ever contacted."""
+    caplog.set_level(logging.INFO, logger="ingest.poll")
+    links = [
+        "http://169.254.169.254/latest/meta-data/iam/credentials",
+        "http://10.0.0.1/admin",
+        "http://[::ffff:127.0.0.1]/x",
+    ]
+    async with harness(settings, tmp_path) as h:
+        items = [Item(f"Entry {i}", link, "") for i, link in enumerate(links)]
+        serve(h.server, "/feed", rss(items), RSS)
+        (result,) = await h.poller.run_once()
+    assert result.error is None
+    blocked = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "ingest.poll" and "blocked address" in r.getMessage()
+    ]
+    assert len(blocked) == 3
+    assert all("Entry" in a.title for a in h.producer.sent)  # the feed's own headline only
+    assert not any("AccessKeyId" in a.text for a in h.producer.sent)
+
+
+async def test_a_feed_redirecting_to_the_metadata_service_is_a_recorded_refusal(
+    settings: Settings, tmp_path: Path
+) -> None:
+    async with harness(settings, tmp_path) as h:
+
+        async def moved(request: Request) -> Response:
+            return RedirectResponse("http://169.254.169.254/latest/meta-data/", 302)
+
+        h.server.route("/feed", moved)
+        await h.poller.run_once()
+        source = await h.source()
+    assert source.last_status == "blocked"
+    assert source.last_error is not None
+    assert "redirected to http://169.254.169.254/latest/meta-data/" in source.last_error
+    assert "cloud metadata" in source.last_error
+    assert h.producer.sent == []
+
+
+async def test_binary_served_as_html_is_a_recorded_error_not_an_article(
+    settings: Settings, tmp_path: Path
+) -> None:
+    async with harness(settings, tmp_path, kind="page") as h:
+        payload = gzip.compress(b"<html><body>" + b"Qasrak " * 5000 + b"</body></html>")
+        h.server.route("/feed", lambda request: _bytes(payload, "text/html"))
+        await h.poller.run_once()
+        source = await h.source()
+    assert (source.last_status, source.error_count) == ("binary", 1)
+    assert "binary content (gzip), served as text/html" in (source.last_error or "")
+    assert h.producer.sent == []
+
+
+async def test_an_empty_feed_ends_with_status_empty(settings: Settings, tmp_path: Path) -> None:
+    async with harness(settings, tmp_path) as h:
+        serve(h.server, "/feed", rss([]), RSS)
+        (result,) = await h.poller.run_once()
+        source = await h.source()
+    assert (result.status, source.last_status, source.error_count) == ("empty", "empty", 0)
+
+
+async def test_a_feed_that_takes_too_long_to_parse_delays_only_itself(
+    settings: Settings, tmp_path: Path
+) -> None:
+    limited = settings.model_copy(update={"parse_timeout": 0.5})
+    executor = make_executor(limited.model_copy(update={"worker_processes": 1}), reads=False)
+    assert executor is not None
+    nested = 120_000  # 3.5 MB, some six seconds of parsing: a dozen times the limit
+    hostile = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        + "<item><title>x</title>" * nested
+        + "</item>" * nested
+        + "</channel></rss>"
+    )
+    try:
+        async with harness(limited, tmp_path, executor=executor) as h:
+            serve(h.server, "/feed", hostile, RSS)
+            await h.poller.run_once()
+            source = await h.source()
+            title, body = seed("000")
+            serve(h.server, "/feed", rss([Item(title, h.server.url("/a/1"), "x")]), RSS)
+            serve(h.server, "/a/1", article_html(title, body))
+            await h.make_due()
+            (healthy,) = await h.poller.run_once()  # the one worker is free again
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)
+    assert source.last_status == "parse"
+    assert "took over 0.5 s" in (source.last_error or "")
+    assert (healthy.status, healthy.new) == ("ok", 1)
+
+
+async def _bytes(body: bytes, media_type: str) -> Response:
+    return Response(body, media_type=media_type)
+
+
+async def test_a_huge_feed_finishes_its_poll_and_makes_progress(
+    settings: Settings, tmp_path: Path
+) -> None:
+    capped = settings.model_copy(update={"poll_max_entries": 50, "fetch_total_timeout": 30.0})
+    async with harness(capped, tmp_path) as h:
+        items = [Item(f"Entry {i}", h.server.url(f"/a/{i}"), f"Text {i}") for i in range(10_000)]
+        serve(h.server, "/feed", rss(items), RSS)
+        (first,) = await h.poller.run_once()
+        await h.make_due()
+        (second,) = await h.poller.run_once()
+        source = await h.source()
+    assert (first.status, first.new, second.new) == ("ok", 50, 50)
+    assert source.articles_found == 100
+    assert len(h.producer.sent) == 100
+
+
+async def test_a_feed_past_the_size_cap_is_a_recorded_error(
+    settings: Settings, tmp_path: Path
+) -> None:
+    small = settings.model_copy(update={"fetch_max_bytes": 100_000})
+    async with harness(small, tmp_path) as h:
+        items = [Item(f"Entry {i}", h.server.url(f"/a/{i}"), "") for i in range(5_000)]
+        serve(h.server, "/feed", rss(items), RSS)
+        await h.poller.run_once()
+        source = await h.source()
+    assert source.last_status == "too_large"
+    assert "100000 bytes" in (source.last_error or "")

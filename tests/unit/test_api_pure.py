@@ -3,6 +3,7 @@ projection, source health, the listen address and the query builders."""
 
 from __future__ import annotations
 
+import base64
 import typing
 import uuid
 from collections.abc import AsyncIterator
@@ -53,6 +54,40 @@ def test_cursor_round_trip(at: datetime, id_: uuid.UUID) -> None:
 def test_foreign_cursors_are_refused(text: str) -> None:
     with pytest.raises(ValueError, match="not a cursor"):
         pagination.decode(text)
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"[" * 1000 + b"]" * 1000,  # nested deep enough to raise RecursionError in json
+        b"[" * 50 + b"]" * 50,
+        b'["2025-01-01T00:00:00", "00000000-0000-0000-0000-000000000001"]',  # naive time
+        b'{"a": 1, "b": 2}',
+        rb'["\ud800", "x"]',  # a lone surrogate
+        b"\xff\xfe",
+        b"[1e999, 2]",
+    ],
+)
+def test_tampered_cursors_are_refused_whatever_they_hold(raw: bytes) -> None:
+    with pytest.raises(ValueError, match="not a cursor"):
+        pagination.decode(_b64(raw))
+
+
+def test_a_cursor_nested_past_the_recursion_limit_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(pagination, "MAX_CURSOR", 10**6)  # past the length check
+    with pytest.raises(ValueError, match="not a cursor"):
+        pagination.decode(_b64(b"[" * 100_000 + b"]" * 100_000))
+
+
+def test_overlong_cursors_are_refused_before_decoding() -> None:
+    with pytest.raises(ValueError, match="not a cursor"):
+        pagination.decode("A" * 10_000)
 
 
 def test_split_page_gives_a_cursor_only_when_more_remain() -> None:

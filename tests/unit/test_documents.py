@@ -65,8 +65,8 @@ def test_from_text_rejects_an_empty_document(data: bytes) -> None:
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00", "NUL bytes"),
-        (b"\xff\xfe\xfd", "UTF-8"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00", r"binary content \(PNG\)"),
+        (b"Qasrak \xe9vacu\xe9e", "UTF-8"),
         (b"\x01\x02\x03\x04\x05", "control characters"),
     ],
 )
@@ -90,7 +90,7 @@ def test_from_json_reads_the_known_fields_and_ignores_others() -> None:
     article = from_json(data, "replay:a.json")
     assert (article.url, article.title, article.text) == ("https://example.com/a", "T", "Body")
     assert (article.published_at, article.language) == ("2024-01-01T00:00:00Z", "en")
-    assert article.source == "replay:a.json"
+    assert article.source == "example.com"  # the URL's host, when no outlet is given
 
 
 def test_from_json_title_defaults_to_empty() -> None:
@@ -182,3 +182,50 @@ async def test_load_rejects_binary_html_before_extraction(tmp_path: Path) -> Non
     path.write_bytes(b"<html>\x00</html>")
     with pytest.raises(InputError, match="NUL bytes"):
         await load(path, None)
+
+
+# ---------------------------------------------------------------- hostile and odd files
+
+
+@pytest.mark.parametrize(
+    ("codec", "bom"),
+    [
+        ("utf-16-le", b"\xff\xfe"),
+        ("utf-16-be", b"\xfe\xff"),
+        ("utf-32-le", b"\xff\xfe\x00\x00"),
+        ("utf-32-be", b"\x00\x00\xfe\xff"),
+    ],
+)
+def test_utf16_and_utf32_with_a_bom_are_decoded(codec: str, bom: bytes) -> None:
+    text = "Колонна покинула базу Касрак\nقسرك"
+    assert decode_text(bom + text.encode(codec)) == text
+
+
+def test_a_json_document_nested_too_deep_is_an_input_error() -> None:
+    with pytest.raises(InputError, match="nested too deeply"):
+        from_json(b"[" * 100_000 + b"]" * 100_000, "s")
+
+
+def test_a_lone_surrogate_is_an_input_error() -> None:
+    with pytest.raises(InputError, match="'text' holds a lone surrogate"):
+        from_json(b'{"text": "Qasrak \\ud800"}', "s")
+
+
+@pytest.mark.parametrize("value", ["yesterday", "2024-13-01", "01/02/2024"])
+def test_a_bad_published_at_is_an_input_error(value: str) -> None:
+    data = f'{{"text": "Body", "published_at": "{value}"}}'.encode()
+    with pytest.raises(InputError, match="'published_at' is not an ISO 8601 time"):
+        from_json(data, "s")
+
+
+@pytest.mark.parametrize(
+    ("fields", "outlet"),
+    [
+        ('"outlet": "Enab Baladi", "url": "https://www.enabbaladi.net/a"', "Enab Baladi"),
+        ('"url": "https://www.enabbaladi.net/a"', "enabbaladi.net"),
+        ("", "replay:a.json"),
+    ],
+)
+def test_the_outlet_is_given_else_the_hosts_else_the_files(fields: str, outlet: str) -> None:
+    data = ("{" + (fields + ", " if fields else "") + '"text": "Body"}').encode()
+    assert from_json(data, "replay:a.json").source == outlet

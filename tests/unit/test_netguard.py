@@ -1,4 +1,4 @@
-"""The SSRF guard refuses internal addresses, and the transport connects only to vetted ones."""
+"""The one SSRF guard refuses internal addresses, and the transport connects only to vetted ones."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import httpcore
 import pytest
 
 from services.errors import BlockedAddressError
-from services.webhooks.guard import parse_address, refusal
-from services.webhooks.transport import GuardedBackend
+from services.guarded_http import GuardedBackend
+from services.netguard import host_refusal, parse_address, refusal
 
 LOCAL = [ipaddress.ip_network("127.0.0.1/32")]
 
@@ -39,7 +39,7 @@ LOCAL = [ipaddress.ip_network("127.0.0.1/32")]
         ("ff02::1", "multicast"),
         ("::ffff:10.0.0.1", "embeds 10.0.0.1, private"),
         ("::ffff:127.0.0.1", "embeds 127.0.0.1, loopback"),
-        ("2002:a9fe:a9fe::1", "embeds 169.254.169.254, link-local"),  # 6to4
+        ("2002:a9fe:a9fe::1", "embeds 169.254.169.254, cloud metadata"),  # 6to4
         ("64:ff9b::a00:1", "embeds 10.0.0.1, private"),  # NAT64
         ("2001:db8::1", "private"),  # documentation
     ],
@@ -114,3 +114,57 @@ async def test_the_backend_connects_to_the_address_it_vetted_not_the_name() -> N
 async def test_unix_sockets_are_refused() -> None:
     with pytest.raises(BlockedAddressError):
         await GuardedBackend(LOCAL, _Recorder()).connect_unix_socket("/run/docker.sock")
+
+
+@pytest.mark.parametrize(
+    ("host", "reason"),
+    [
+        ("127.0.0.1", "127.0.0.1 is 127.0.0.1 (loopback)"),
+        ("2130706433", "2130706433 is 127.0.0.1 (loopback)"),  # the decimal form
+        ("0x7f.1", "0x7f.1 is 127.0.0.1 (loopback)"),
+        ("[::ffff:169.254.169.254]", "cloud metadata"),
+        ("169.254.169.254", "cloud metadata"),
+        ("localhost", "localhost is this machine (loopback)"),
+        ("db.localhost", "db.localhost is this machine (loopback)"),
+        ("10.1.2.3", "10.1.2.3 is 10.1.2.3 (private)"),
+    ],
+)
+def test_hosts_refused_as_written(host: str, reason: str) -> None:
+    refused = host_refusal(host)
+    assert refused is not None
+    assert reason in refused
+
+
+@pytest.mark.parametrize("host", ["example.org", "93.184.216.34", "cafe", "[2606:4700::1111]"])
+def test_names_and_public_literals_are_left_to_the_connection(host: str) -> None:
+    assert host_refusal(host) is None
+
+
+def test_allowed_networks_open_hosts_too() -> None:
+    assert host_refusal("127.0.0.1", LOCAL) is None
+    assert host_refusal("localhost", LOCAL) is None
+    assert host_refusal("127.0.0.2", LOCAL) is not None
+
+
+@pytest.mark.parametrize(
+    ("host", "message"),
+    [
+        ("example.org", "a host name: the fetch sandbox looks none up"),
+        ("93.184.216.34", "outside the fetch sandbox's networks"),
+        ("127.0.0.2", "outside the fetch sandbox's networks"),
+    ],
+)
+async def test_the_sandbox_looks_up_nothing_and_leaves_nothing_but_its_networks(
+    host: str, message: str
+) -> None:
+    network = _Recorder()
+    with pytest.raises(BlockedAddressError, match=message):
+        await GuardedBackend(LOCAL, network, sandbox=True).connect_tcp(host, 80, timeout=5)
+    assert network.connects == []
+
+
+async def test_the_sandbox_connects_inside_its_networks() -> None:
+    network = _Recorder()
+    with pytest.raises(httpcore.ConnectError):
+        await GuardedBackend(LOCAL, network, sandbox=True).connect_tcp("127.0.0.1", 80)
+    assert network.connects == ["127.0.0.1"]
