@@ -247,8 +247,9 @@ class Book:
     def corroborate(self, article_id: uuid.UUID, outlet: str, now: datetime) -> list[AlertChange]:
         """A copy of an alerted article from another outlet corroborates its alerts."""
         changed = []
-        for alert_id in sorted(set(self._of_article.get(article_id, ()))):
-            alert = self._alerts[alert_id]
+        alerts = [self._alerts[a] for a in set(self._of_article.get(article_id, ()))]
+        # One alert per (place, kind) of the article: that order is the same on every run.
+        for alert in sorted(alerts, key=lambda a: (a.place, a.kind)):
             if outlet in alert.outlets:
                 continue
             before = alert.state()
@@ -353,6 +354,7 @@ async def write(session: AsyncSession, book: Book) -> None:
             .values({c.key: bindparam(c.key) for c in _COLUMNS if c.key != "id"}),
             [{"alert_id": a.id, **a.row()} for a in kept],
         )
+    stored = await _stored_evidence(session, [a.id for a in kept])  # before the batch's own
     links = [
         {k: v for k, v in link.items() if k not in ("url", "title")}
         for a in touched
@@ -360,7 +362,6 @@ async def write(session: AsyncSession, book: Book) -> None:
     ]
     if links:
         await session.execute(insert(ALERT_ARTICLES), links)
-    stored = await _stored_evidence(session, [a.id for a in kept])
     events: list[dict[str, Any]] = []
     for change in book.changes:
         latest = [

@@ -44,6 +44,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.integration)
         elif "/e2e/" in path:
             item.add_marker(pytest.mark.e2e)
+        elif "/faults/" in path:
+            item.add_marker(pytest.mark.faults)
 
 
 async def _admin(sql: str) -> None:
