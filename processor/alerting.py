@@ -381,12 +381,17 @@ async def write(session: AsyncSession, book: Book) -> None:
                 "created_at": change.at,
             }
         )
-    ids = (
-        await session.scalars(
-            insert(ALERT_EVENTS).returning(ALERT_EVENTS.c.id, sort_by_parameter_order=True),
-            events,
-        )
-    ).all()
+    # One statement (sort_by_parameter_order would be one per row on SQLite): each event is
+    # found again by its alert and instant, one per document and alert in a batch.
+    returned = await session.execute(
+        insert(ALERT_EVENTS).returning(
+            ALERT_EVENTS.c.id, ALERT_EVENTS.c.alert_id, ALERT_EVENTS.c.created_at
+        ),
+        events,
+    )
+    id_of = {(row.alert_id, row.created_at): row.id for row in returned}
+    assert len(id_of) == len(events), "two alert events of one alert at one instant"
+    ids = [id_of[(event["alert_id"], event["created_at"])] for event in events]
     subscriptions = await fanout.active_subscriptions(session)
     rows = [
         row

@@ -113,23 +113,14 @@ class Worker:
     async def _consume(
         self, consumer: Consumer, producer: Producer, stop: asyncio.Event, *, drain: bool = False
     ) -> None:
-        """Read batch N+1 while batch N is stored; return once stopped (or drained)."""
-        reading: asyncio.Task[list[Read]] | None = None
+        """Store batches while the next ones are read; return once stopped (or drained).
+
+        A reader task polls and reads into a queue one batch deep, so at most three
+        batches are in hand: one being stored, one read, one being read."""
+        ready: asyncio.Queue[list[Read] | None] = asyncio.Queue(maxsize=1)
+        reader = asyncio.create_task(self._reader(consumer, stop, ready, drain))
         try:
-            while True:
-                if reading is None:
-                    if stop.is_set():
-                        return
-                    records = await self._poll(consumer, 0.1 if drain else 0.5)
-                    if not records:
-                        if drain:
-                            return
-                        continue
-                    reading = asyncio.create_task(self._read(records))
-                reads = await reading
-                reading = None
-                if not stop.is_set() and (ahead := await self._poll(consumer, 0)):
-                    reading = asyncio.create_task(self._read(ahead))
+            while (reads := await ready.get()) is not None:
                 try:
                     await self._handle(reads, producer, stop)
                 except Stopped:
@@ -139,10 +130,25 @@ class Worker:
                 except Exception:  # a rebalance took the partition: the new owner redoes these
                     log.warning("offset commit failed; records will be redelivered", exc_info=True)
         finally:
-            if reading is not None:
-                reading.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await reading
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+
+    async def _reader(
+        self,
+        consumer: Consumer,
+        stop: asyncio.Event,
+        ready: asyncio.Queue[list[Read] | None],
+        drain: bool,
+    ) -> None:
+        """Poll and read batches into ``ready`` until stopped (or drained), then None."""
+        while not stop.is_set():
+            records = await self._poll(consumer, 0.1 if drain else 0.5)
+            if records:
+                await ready.put(await self._read(records))
+            elif drain:
+                break
+        await ready.put(None)
 
     async def _read(self, records: list[Record]) -> list[Read]:
         """Decode every record, then read them all at once across the process pool."""
