@@ -149,7 +149,8 @@ def serve(port: int, feeds: int, ready: Any) -> None:
             elif parts[0] == "live":
                 i = int(parts[1].removesuffix(".html"))
                 live["served"].setdefault(i, time.time())
-                self._send(page("en", f"Withdrawal {i}", LIVE_TEXT.format(i=i), i), "text/html")
+                body = f"<html><body><article><h1>Withdrawal {i}</h1><p>{LIVE_TEXT.format(i=i)}"
+                self._send(f"{body}</p></article></body></html>".encode(), "text/html")
             elif parts[0] == "served":
                 self._send(json.dumps(live["served"]).encode(), "application/json")
             else:

@@ -17,6 +17,8 @@ from langdetect import detect
 
 
 def main() -> None:
+    if len(sys.argv) != 4:
+        sys.exit(__doc__)  # run by bench/pipeline.py, which gives it its site
     base, feeds, database = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     db = sqlite3.connect(database)
     db.execute("CREATE TABLE IF NOT EXISTS articles (url TEXT PRIMARY KEY, title, text, lang)")
