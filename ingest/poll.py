@@ -344,25 +344,25 @@ class Polling:
         self._claimed.update(c.canonical for c in fresh)
         slots = asyncio.Semaphore(self._settings.per_host_concurrency)
 
-        async def one(candidate: Candidate) -> Fate:
-            async with slots:
-                return await self._article(lease, candidate, stop)
-
         try:
-            fates = await asyncio.gather(*(one(c) for c in fresh))
+            fates = await asyncio.gather(*(self._article(lease, c, stop, slots) for c in fresh))
         finally:
             self._claimed.difference_update(c.canonical for c in fresh)
         seen = [c.canonical for c, fate in zip(fresh, fates, strict=True) if fate is not Fate.RETRY]
         return seen, sum(1 for fate in fates if fate is Fate.PUBLISHED), left
 
     async def _article(
-        self, lease: leases.Lease, candidate: Candidate, stop: asyncio.Event
+        self,
+        lease: leases.Lease,
+        candidate: Candidate,
+        stop: asyncio.Event,
+        slots: asyncio.Semaphore,
     ) -> Fate:
         entry = candidate.entry
         try:
             page: Extracted | None = None
             if candidate.url is not None:  # else an entry without a link: its own text
-                page = await self._page(candidate.url)
+                page = await self._page(candidate.url, slots)
             failure: FetchError | InputError | None = None
         except (FetchError, InputError) as exc:
             page, failure = None, exc
@@ -380,11 +380,14 @@ class Polling:
             return Fate.DROPPED
         return Fate.PUBLISHED if await self._publish(lease, article, stop) else Fate.RETRY
 
-    async def _page(self, url: str) -> Extracted:
-        if not await self._robots.allowed(self._client, url, limits=self._limits):
-            raise FetchError(url, "robots", "robots.txt disallows Drawdown")
-        async with self._gate.slot(url):
-            fetched = await fetch(self._client, url, limits=self._limits, accept="page")
+    async def _page(self, url: str, slots: asyncio.Semaphore) -> Extracted:
+        """Fetch holding one of the poll's ``slots``, extract after giving it back: the next
+        page downloads while the pool extracts this one (and the one before publishes)."""
+        async with slots:
+            if not await self._robots.allowed(self._client, url, limits=self._limits):
+                raise FetchError(url, "robots", "robots.txt disallows Drawdown")
+            async with self._gate.slot(url):
+                fetched = await fetch(self._client, url, limits=self._limits, accept="page")
         return await self._cpu(extract, fetched.text, fetched.url)
 
     @staticmethod

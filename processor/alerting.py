@@ -1,28 +1,38 @@
 """Alerts in the database: open, corroborate, dispute, and record every change.
 
-Runs inside the processor's transaction. Each change of an alert is an
-``alert_events`` row (``alert.created`` / ``alert.updated`` with what changed and
-the alert as it then stood), written in that same transaction: the outbox the
-alerts topic and webhooks are fed from, so no change is lost or sent twice.
+Runs inside the processor's transaction, a batch at a time. ``load`` reads the
+alerts the batch can touch in two queries (the open ones of its (place, kind)
+pairs, and those its copies' articles are evidence of); a ``Book`` changes them
+in memory in the batch's order, making exactly the changes and alert events
+that storing the documents one at a time would; ``write`` puts it all back with
+a few set-based statements. Each change of an alert is an ``alert_events`` row
+(``alert.created`` / ``alert.updated`` with what changed and the alert as it
+then stood), with its webhook deliveries, in that same transaction: the outbox
+the alerts topic and webhooks are fed from, so no change is lost or sent twice.
 """
 
 from __future__ import annotations
 
-import hashlib
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from collections import defaultdict
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select, text
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from processor import alerts as rules
+from processor import fanout
 from processor.events import Event
-from processor.fanout import fan_out
 from services.models import Alert, AlertArticle, AlertEvent, Article
 
 EVIDENCE_IN_SNAPSHOT = 5
+ALERTS = cast(Table, Alert.__table__)
+ALERT_ARTICLES = cast(Table, AlertArticle.__table__)
+ALERT_EVENTS = cast(Table, AlertEvent.__table__)
+_COLUMNS = ALERTS.c
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,199 +59,350 @@ class Report:
     outlet: str
     language: str | None
     observed_at: datetime
+    url: str | None = None
+    title: str = ""
 
 
-async def _lock(session: AsyncSession, place: str, kind: str) -> None:
-    """Serialize alert changes for one (place, kind) across workers (PostgreSQL)."""
-    if session.get_bind().dialect.name == "postgresql":
-        digest = hashlib.sha256(f"{place}:{kind}".encode()).digest()[:8]
-        key = int.from_bytes(digest, "big", signed=True)
-        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+@dataclass(slots=True)
+class _Alert:
+    """An alert row as the batch changes it."""
+
+    id: uuid.UUID
+    place: str
+    kind: str
+    status: str
+    confidence: float
+    first_article_id: uuid.UUID
+    article_count: int
+    sighting_count: int
+    languages: list[str]
+    outlets: list[str]
+    opened_at: datetime
+    updated_at: datetime
+    first_seen_at: datetime
+    last_seen_at: datetime
+    new: bool = False
+    changed: bool = False
+    evidence: list[dict[str, Any]] = field(default_factory=list)  # added by the batch, in order
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "confidence": self.confidence,
+            "article_count": self.article_count,
+            "sighting_count": self.sighting_count,
+            "outlets": list(self.outlets),
+            "languages": list(self.languages),
+        }
+
+    def row(self) -> dict[str, Any]:
+        return {c.key: getattr(self, c.key) for c in _COLUMNS}
+
+    def snapshot(self) -> dict[str, Any]:
+        """The alert as subscribers see it, but for its evidence (filled in by ``write``)."""
+        return {
+            "id": str(self.id),
+            "place": self.place,
+            "kind": self.kind,
+            **self.state(),
+            "opened_at": self.opened_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+            "first_seen_at": self.first_seen_at.isoformat(),
+            "last_seen_at": self.last_seen_at.isoformat(),
+        }
 
 
-def _state(alert: Alert) -> dict[str, Any]:
-    return {
-        "status": alert.status,
-        "confidence": alert.confidence,
-        "article_count": alert.article_count,
-        "sighting_count": alert.sighting_count,
-        "outlets": list(alert.outlets),
-        "languages": list(alert.languages),
-    }
+@dataclass(frozen=True, slots=True)
+class _Change:
+    """One alert event to write: the alert after the change, and how much evidence it had."""
+
+    alert: _Alert
+    type: str
+    changes: dict[str, Any]
+    snapshot: dict[str, Any]
+    evidence_count: int
+    at: datetime
 
 
-async def _snapshot(session: AsyncSession, alert: Alert) -> dict[str, Any]:
-    """The alert as subscribers see it, with its latest evidence and article links."""
-    rows = await session.execute(
-        select(AlertArticle, Article.canonical_url, Article.title)
-        .join(Article, Article.id == AlertArticle.article_id)
-        .where(AlertArticle.alert_id == alert.id)
-        .order_by(AlertArticle.added_at.desc())
-        .limit(EVIDENCE_IN_SNAPSHOT)
-    )
-    return {
-        "id": str(alert.id),
-        "place": alert.place,
-        "kind": alert.kind,
-        **_state(alert),
-        "opened_at": alert.opened_at.isoformat(),
-        "updated_at": alert.updated_at.isoformat(),
-        "first_seen_at": alert.first_seen_at.isoformat(),
-        "last_seen_at": alert.last_seen_at.isoformat(),
-        "evidence": [
-            {
-                "article_id": str(link.article_id),
-                "url": url,
-                "title": title,
-                "outlet": link.outlet,
-                "language": link.language,
-                "confidence": link.confidence,
-                "snippet": link.evidence,
-            }
-            for link, url, title in rows
-        ],
-    }
-
-
-async def _record(session: AsyncSession, alert: Alert, before: dict[str, Any] | None) -> None:
-    """Write the alert event for a change (nothing when nothing tracked changed)."""
-    after = _state(alert)
-    changed = rules.changes(before or {}, after)
-    if before is not None and not changed:
-        return
-    await session.flush()
-    event = AlertEvent(
-        alert_id=alert.id,
-        type="alert.created" if before is None else "alert.updated",
-        changes={} if before is None else changed,
-        alert=await _snapshot(session, alert),
-        created_at=datetime.now(UTC),
-    )
-    session.add(event)
-    await session.flush()  # the event's id, for its webhook deliveries
-    await fan_out(session, event)
-
-
-def _disputed(alert: Alert) -> bool:
+def _disputed(alert: _Alert) -> bool:
     return alert.status == "disputed"
 
 
-async def raise_alert(
-    session: AsyncSession, event: Event, report: Report, policy: AlertPolicy
-) -> AlertChange:
-    """Open an alert for the event's (place, kind), or corroborate the open one."""
-    await _lock(session, event.place, event.kind)
-    alert = await session.scalar(
-        select(Alert)
-        .where(
-            Alert.place == event.place,
-            Alert.kind == event.kind,
-            Alert.last_seen_at >= rules.window_start(report.observed_at, policy.window),
+class Book:
+    """The batch's alerts in memory, changed one document at a time."""
+
+    def __init__(self, alerts: Iterable[_Alert], links: Iterable[tuple[uuid.UUID, uuid.UUID]]):
+        self._alerts = {a.id: a for a in alerts}
+        self._of_article: defaultdict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+        for alert_id, article_id in links:
+            self._of_article[article_id].append(alert_id)
+        self.changes: list[_Change] = []
+
+    def _record(self, alert: _Alert, before: dict[str, Any] | None, at: datetime) -> None:
+        """Keep the alert event for a change (nothing when nothing tracked changed)."""
+        changed = rules.changes(before or {}, alert.state())
+        if before is not None and not changed:
+            return
+        alert.changed = True
+        self.changes.append(
+            _Change(
+                alert,
+                "alert.created" if before is None else "alert.updated",
+                {} if before is None else changed,
+                alert.snapshot(),
+                len(alert.evidence),
+                at,
+            )
         )
-        .order_by(Alert.last_seen_at.desc())
-        .limit(1)
-        .with_for_update()
-    )
-    now = datetime.now(UTC)
-    languages = [report.language] if report.language else []
-    before = None if alert is None else _state(alert)
-    if alert is None:
-        alert = Alert(
-            id=uuid.uuid4(),
-            place=event.place,
-            kind=event.kind,
-            status=rules.status(1, len(languages)),
-            confidence=event.confidence,
-            first_article_id=report.article_id,
-            article_count=1,
-            sighting_count=0,
-            languages=languages,
-            outlets=[report.outlet],
-            opened_at=now,
-            updated_at=now,
-            first_seen_at=report.observed_at,
-            last_seen_at=report.observed_at,
+
+    def _open(self, place: str, kind: str, since: datetime) -> _Alert | None:
+        found = [
+            a
+            for a in self._alerts.values()
+            if a.place == place and a.kind == kind and a.last_seen_at >= since
+        ]
+        return max(found, key=lambda a: a.last_seen_at, default=None)
+
+    def raise_alert(
+        self, event: Event, report: Report, policy: AlertPolicy, now: datetime
+    ) -> AlertChange:
+        """Open an alert for the event's (place, kind), or corroborate the open one."""
+        alert = self._open(
+            event.place, event.kind, rules.window_start(report.observed_at, policy.window)
         )
-        session.add(alert)
-    else:
-        alert.article_count += 1
-        alert.languages = sorted({*alert.languages, *languages})
-        alert.outlets = sorted({*alert.outlets, report.outlet})
-        alert.confidence = max(alert.confidence, event.confidence)
-        alert.status = rules.status(len(alert.outlets), len(alert.languages), _disputed(alert))
-        alert.updated_at = now
-        alert.first_seen_at = min(alert.first_seen_at, report.observed_at)
-        alert.last_seen_at = max(alert.last_seen_at, report.observed_at)
-    await session.flush()
-    session.add(
-        AlertArticle(
-            alert_id=alert.id,
-            article_id=report.article_id,
-            opened=before is None,
-            status=alert.status,
-            outlet=report.outlet,
-            language=report.language,
-            confidence=event.confidence,
-            evidence=event.evidence,
-            added_at=now,
+        languages = [report.language] if report.language else []
+        before = None if alert is None else alert.state()
+        if alert is None:
+            alert = _Alert(
+                id=uuid.uuid4(),
+                place=event.place,
+                kind=event.kind,
+                status=rules.status(1, len(languages)),
+                confidence=event.confidence,
+                first_article_id=report.article_id,
+                article_count=1,
+                sighting_count=0,
+                languages=languages,
+                outlets=[report.outlet],
+                opened_at=now,
+                updated_at=now,
+                first_seen_at=report.observed_at,
+                last_seen_at=report.observed_at,
+                new=True,
+            )
+            self._alerts[alert.id] = alert
+        else:
+            alert.article_count += 1
+            alert.languages = sorted({*alert.languages, *languages})
+            alert.outlets = sorted({*alert.outlets, report.outlet})
+            alert.confidence = max(alert.confidence, event.confidence)
+            alert.status = rules.status(len(alert.outlets), len(alert.languages), _disputed(alert))
+            alert.updated_at = now
+            alert.first_seen_at = min(alert.first_seen_at, report.observed_at)
+            alert.last_seen_at = max(alert.last_seen_at, report.observed_at)
+        alert.evidence.append(
+            {
+                "alert_id": alert.id,
+                "article_id": report.article_id,
+                "opened": before is None,
+                "status": alert.status,
+                "outlet": report.outlet,
+                "language": report.language,
+                "confidence": event.confidence,
+                "evidence": event.evidence,
+                "added_at": now,
+                "url": report.url,
+                "title": report.title,
+            }
         )
-    )
-    await _record(session, alert, before)
-    return AlertChange(alert.id, alert.place, alert.kind, alert.status, before is None)
+        self._of_article[report.article_id].append(alert.id)
+        self._record(alert, before, now)
+        return AlertChange(alert.id, alert.place, alert.kind, alert.status, before is None)
+
+    def dispute(
+        self, place: str, report: Report, policy: AlertPolicy, now: datetime
+    ) -> list[AlertChange]:
+        """A denial for ``place`` disputes the open withdrawal alerts it contradicts."""
+        since = rules.window_start(report.observed_at, policy.window)
+        own = set(self._of_article.get(report.article_id, ()))
+        changed = []
+        for kind in sorted(rules.DISPUTABLE_KINDS):
+            for alert in sorted(self._alerts.values(), key=lambda a: (a.last_seen_at, a.id)):
+                if (
+                    alert.place != place
+                    or alert.kind != kind
+                    or _disputed(alert)
+                    or alert.first_seen_at > report.observed_at
+                    or alert.id in own
+                    or alert.last_seen_at < since
+                ):
+                    continue
+                before = alert.state()
+                alert.status = "disputed"
+                alert.updated_at = now
+                self._record(alert, before, now)
+                changed.append(AlertChange(alert.id, alert.place, alert.kind, alert.status, False))
+        return changed
+
+    def corroborate(self, article_id: uuid.UUID, outlet: str, now: datetime) -> list[AlertChange]:
+        """A copy of an alerted article from another outlet corroborates its alerts."""
+        changed = []
+        alerts = [self._alerts[a] for a in set(self._of_article.get(article_id, ()))]
+        # One alert per (place, kind) of the article: that order is the same on every run.
+        for alert in sorted(alerts, key=lambda a: (a.place, a.kind)):
+            if outlet in alert.outlets:
+                continue
+            before = alert.state()
+            alert.outlets = sorted({*alert.outlets, outlet})
+            alert.sighting_count += 1
+            alert.status = rules.status(len(alert.outlets), len(alert.languages), _disputed(alert))
+            alert.updated_at = now
+            self._record(alert, before, now)
+            changed.append(AlertChange(alert.id, alert.place, alert.kind, alert.status, False))
+        return changed
 
 
-async def dispute(
-    session: AsyncSession, place: str, report: Report, policy: AlertPolicy
-) -> list[AlertChange]:
-    """A denial for ``place`` disputes the open withdrawal alerts it contradicts."""
-    changed = []
-    for kind in sorted(rules.DISPUTABLE_KINDS):
-        await _lock(session, place, kind)
-        alerts = await session.scalars(
-            select(Alert)
+def _loaded(row: Any) -> _Alert:
+    return _Alert(**{c.key: getattr(row, c.key) for c in _COLUMNS})
+
+
+async def load(
+    session: AsyncSession,
+    pairs: Collection[tuple[str, str]],
+    since: datetime | None,
+    sighted: Collection[uuid.UUID],
+) -> Book:
+    """The alerts a batch may change: those of ``pairs`` (place, kind) last seen since
+    ``since``, and those the ``sighted`` articles are evidence of. Locked (PostgreSQL)."""
+    alerts: dict[uuid.UUID, _Alert] = {}
+    links: list[tuple[uuid.UUID, uuid.UUID]] = []
+    if pairs and since is not None:
+        rows = await session.execute(
+            select(*_COLUMNS)
             .where(
-                Alert.place == place,
-                Alert.kind == kind,
-                Alert.status != "disputed",
-                Alert.first_seen_at <= report.observed_at,
-                ~select(AlertArticle.article_id)
-                .where(
-                    AlertArticle.alert_id == Alert.id,
-                    AlertArticle.article_id == report.article_id,
-                )
-                .exists(),
-                Alert.last_seen_at >= rules.window_start(report.observed_at, policy.window),
+                Alert.place.in_(sorted({p for p, _ in pairs})),
+                Alert.kind.in_(sorted({k for _, k in pairs})),
+                Alert.last_seen_at >= since,
             )
             .with_for_update()
         )
-        for alert in alerts:
-            before = _state(alert)
-            alert.status = "disputed"
-            alert.updated_at = datetime.now(UTC)
-            await _record(session, alert, before)
-            changed.append(AlertChange(alert.id, alert.place, alert.kind, alert.status, False))
-    return changed
+        alerts.update((row.id, _loaded(row)) for row in rows if (row.place, row.kind) in pairs)
+    if sighted:
+        rows = await session.execute(
+            select(*_COLUMNS, AlertArticle.article_id.label("evidence_of"))
+            .join(AlertArticle, AlertArticle.alert_id == Alert.id)
+            .where(AlertArticle.article_id.in_(sorted(sighted)))
+            .with_for_update(of=Alert)
+        )
+        for row in rows:
+            alerts.setdefault(row.id, _loaded(row))
+            links.append((row.id, row.evidence_of))
+    return Book(alerts.values(), links)
 
 
-async def corroborate_by_sighting(
-    session: AsyncSession, article_id: uuid.UUID, outlet: str
-) -> list[AlertChange]:
-    """A copy of an alerted article from another outlet corroborates its alerts."""
-    alerts = await session.scalars(
-        select(Alert)
-        .join(AlertArticle, AlertArticle.alert_id == Alert.id)
-        .where(AlertArticle.article_id == article_id)
-        .with_for_update()
+async def _stored_evidence(
+    session: AsyncSession, alert_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[dict[str, Any]]]:
+    """The latest evidence of stored alerts, newest first, for their snapshots."""
+    if not alert_ids:
+        return {}
+    rank = (
+        func.row_number()
+        .over(partition_by=AlertArticle.alert_id, order_by=AlertArticle.added_at.desc())
+        .label("rank")
     )
-    changed = []
-    for alert in alerts:
-        if outlet in alert.outlets:
-            continue
-        before = _state(alert)
-        alert.outlets = sorted({*alert.outlets, outlet})
-        alert.sighting_count += 1
-        alert.status = rules.status(len(alert.outlets), len(alert.languages), _disputed(alert))
-        alert.updated_at = datetime.now(UTC)
-        await _record(session, alert, before)
-        changed.append(AlertChange(alert.id, alert.place, alert.kind, alert.status, False))
-    return changed
+    ranked = (
+        select(AlertArticle, Article.canonical_url.label("url"), Article.title, rank)
+        .join(Article, Article.id == AlertArticle.article_id)
+        .where(AlertArticle.alert_id.in_(sorted(alert_ids)))
+        .subquery()
+    )
+    rows = await session.execute(
+        select(ranked).where(ranked.c.rank <= EVIDENCE_IN_SNAPSHOT).order_by(ranked.c.rank)
+    )
+    found: defaultdict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        found[row.alert_id].append(row._asdict())
+    return found
+
+
+def _evidence(link: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "article_id": str(link["article_id"]),
+        "url": link["url"],
+        "title": link["title"],
+        "outlet": link["outlet"],
+        "language": link["language"],
+        "confidence": link["confidence"],
+        "snippet": link["evidence"],
+    }
+
+
+async def write(session: AsyncSession, book: Book) -> None:
+    """Write what ``book`` changed: alerts, their evidence, alert events, deliveries."""
+    if not book.changes:
+        return
+    touched = list({id(c.alert): c.alert for c in book.changes}.values())
+    fresh = [a for a in touched if a.new]
+    if fresh:
+        await session.execute(insert(ALERTS), [a.row() for a in fresh])
+    kept = [a for a in touched if not a.new]
+    if kept:
+        await session.execute(
+            update(ALERTS)
+            .where(_COLUMNS.id == bindparam("alert_id"))
+            .values({c.key: bindparam(c.key) for c in _COLUMNS if c.key != "id"}),
+            [{"alert_id": a.id, **a.row()} for a in kept],
+        )
+    stored = await _stored_evidence(session, [a.id for a in kept])  # before the batch's own
+    links = [
+        {k: v for k, v in link.items() if k not in ("url", "title")}
+        for a in touched
+        for link in a.evidence
+    ]
+    if links:
+        await session.execute(insert(ALERT_ARTICLES), links)
+    events: list[dict[str, Any]] = []
+    for change in book.changes:
+        latest = [
+            *reversed(change.alert.evidence[: change.evidence_count]),
+            *stored.get(change.alert.id, []),
+        ]
+        snapshot = {
+            **change.snapshot,
+            "evidence": [_evidence(link) for link in latest[:EVIDENCE_IN_SNAPSHOT]],
+        }
+        events.append(
+            {
+                "alert_id": change.alert.id,
+                "type": change.type,
+                "changes": change.changes,
+                "alert": snapshot,
+                "created_at": change.at,
+            }
+        )
+    # One statement (sort_by_parameter_order would be one per row on SQLite): each event is
+    # found again by its alert and instant, one per document and alert in a batch.
+    returned = await session.execute(
+        insert(ALERT_EVENTS).returning(
+            ALERT_EVENTS.c.id, ALERT_EVENTS.c.alert_id, ALERT_EVENTS.c.created_at
+        ),
+        events,
+    )
+    id_of = {(row.alert_id, row.created_at): row.id for row in returned}
+    assert len(id_of) == len(events), "two alert events of one alert at one instant"
+    ids = [id_of[(event["alert_id"], event["created_at"])] for event in events]
+    subscriptions = await fanout.active_subscriptions(session)
+    rows = [
+        row
+        for event_id, event in zip(ids, events, strict=True)
+        for row in fanout.deliveries(
+            event_id,
+            event["alert_id"],
+            event["alert"],
+            event["changes"],
+            subscriptions,
+            event["created_at"],
+        )
+    ]
+    await fanout.write_deliveries(session, rows)

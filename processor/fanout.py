@@ -8,6 +8,7 @@ did not happen. The dispatcher (services.webhooks.dispatcher) sends them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,32 +34,43 @@ def _filter(row: Any) -> Filter:
     )
 
 
-async def fan_out(session: AsyncSession, event: AlertEvent) -> int:
-    """Write a pending delivery of ``event`` (flushed, so it has its id) for every active
-    subscription whose filters it passes; how many were written."""
-    subscriptions = (
-        await session.execute(
-            select(
-                Subscription.id,
-                Subscription.places,
-                Subscription.countries,
-                Subscription.kinds,
-                Subscription.languages,
-                Subscription.min_confidence,
-                Subscription.min_status,
-            ).where(Subscription.active)
-        )
-    ).all()
+async def active_subscriptions(session: AsyncSession) -> list[Any]:
+    """The active subscriptions and their filters: loaded once per batch."""
+    return list(
+        (
+            await session.execute(
+                select(
+                    Subscription.id,
+                    Subscription.places,
+                    Subscription.countries,
+                    Subscription.kinds,
+                    Subscription.languages,
+                    Subscription.min_confidence,
+                    Subscription.min_status,
+                ).where(Subscription.active)
+            )
+        ).all()
+    )
+
+
+def deliveries(
+    event_id: int,
+    alert_id: Any,
+    alert: dict[str, Any],
+    changes: dict[str, Any],
+    subscriptions: Sequence[Any],
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """The pending ``deliveries`` rows of one alert event: one per subscription it passes."""
     if not subscriptions:
-        return 0
-    place = str(event.alert["place"])
-    facts = AlertFacts.of_event(event.alert, event.changes, country_of(place))
-    now = datetime.now(UTC)
-    rows = [
+        return []
+    place = str(alert["place"])
+    facts = AlertFacts.of_event(alert, changes, country_of(place))
+    return [
         {
-            "event_id": event.id,
+            "event_id": event_id,
             "subscription_id": row.id,
-            "alert_id": event.alert_id,
+            "alert_id": alert_id,
             "status": "pending",
             "attempts": 0,
             "next_attempt_at": now,
@@ -68,8 +80,25 @@ async def fan_out(session: AsyncSession, event: AlertEvent) -> int:
         for row in subscriptions
         if matches(_filter(row), facts)
     ]
+
+
+async def write_deliveries(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
         dialect = session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        await session.execute(insert(Delivery).on_conflict_do_nothing(), rows)
+        await session.execute(insert(Delivery).on_conflict_do_nothing(), list(rows))
+
+
+async def fan_out(session: AsyncSession, event: AlertEvent) -> int:
+    """Write a pending delivery of ``event`` (flushed, so it has its id) for every active
+    subscription whose filters it passes; how many were written."""
+    rows = deliveries(
+        event.id,
+        event.alert_id,
+        event.alert,
+        event.changes,
+        await active_subscriptions(session),
+        datetime.now(UTC),
+    )
+    await write_deliveries(session, rows)
     return len(rows)

@@ -12,6 +12,8 @@ probes: about a millisecond with a million articles stored (bench/fingerprints.p
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -21,18 +23,26 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from processor.fingerprint import NEAR_DUPLICATE_THRESHOLD, Fingerprint, similarity
+from processor.resolve import MAX_CANDIDATES, Candidate
 from services.models import Article, ArticleBand, ArticleFingerprint
 
-__all__ = ["MAX_CANDIDATES", "NEAR_DUPLICATE_THRESHOLD", "find_near_duplicate", "remember"]
+__all__ = [
+    "MAX_CANDIDATES",
+    "NEAR_DUPLICATE_THRESHOLD",
+    "band_members",
+    "find_near_duplicate",
+    "remember",
+    "remember_many",
+    "signatures",
+]
 
-# Candidates compared per lookup. A true near-duplicate shares most of its bands and
-# sorts first; the cap only bounds the work when a band key is common (boilerplate).
-MAX_CANDIDATES = 50
+# Keys per look-up statement: below SQLite's 32,766 bound parameters, and PostgreSQL's.
+CHUNK = 10_000
 
 
 def _insert(session: AsyncSession, model: Any) -> Any:
     dialect = session.get_bind().dialect.name
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(model.__table__)
 
 
 async def find_near_duplicate(
@@ -85,4 +95,52 @@ async def remember(session: AsyncSession, article_id: uuid.UUID, fp: Fingerprint
     await session.execute(
         _insert(session, ArticleBand).on_conflict_do_nothing(),
         [{"band": band, "article_id": article_id} for band in sorted(set(fp.bands))],
+    )
+
+
+async def band_members(session: AsyncSession, bands: Sequence[int]) -> dict[int, list[uuid.UUID]]:
+    """The stored articles under each of ``bands`` (a batch's near-duplicate candidates)."""
+    members: defaultdict[int, list[uuid.UUID]] = defaultdict(list)
+    for start in range(0, len(bands), CHUNK):
+        rows = await session.execute(
+            select(ArticleBand.band, ArticleBand.article_id).where(
+                ArticleBand.band.in_(bands[start : start + CHUNK])
+            )
+        )
+        for band, article_id in rows:
+            members[band].append(article_id)
+    return dict(members)
+
+
+async def signatures(
+    session: AsyncSession, article_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, Candidate]:
+    """The signatures (and ages) of the candidate articles a batch compares with."""
+    if not article_ids:
+        return {}
+    rows = await session.execute(
+        select(Article.id, Article.created_at, ArticleFingerprint.signature)
+        .join(ArticleFingerprint, ArticleFingerprint.article_id == Article.id)
+        .where(Article.id.in_(list(article_ids)))
+    )
+    return {row.id: Candidate(row.created_at, row.signature) for row in rows}
+
+
+async def remember_many(
+    session: AsyncSession, fingerprints: Sequence[tuple[uuid.UUID, Fingerprint]]
+) -> None:
+    """``remember`` for a batch of new articles: two statements, rows in key order."""
+    kept = sorted(((a, fp) for a, fp in fingerprints if fp.bands), key=lambda pair: pair[0])
+    if not kept:
+        return
+    await session.execute(
+        _insert(session, ArticleFingerprint).on_conflict_do_nothing(),
+        [{"article_id": a, "signature": fp.signature} for a, fp in kept],
+    )
+    await session.execute(
+        _insert(session, ArticleBand).on_conflict_do_nothing(),
+        sorted(
+            ({"band": band, "article_id": a} for a, fp in kept for band in set(fp.bands)),
+            key=lambda row: (row["band"], row["article_id"]),
+        ),
     )

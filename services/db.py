@@ -20,10 +20,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, event
 from sqlalchemy.engine import ExceptionContext
-from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
-from services.errors import ConfigError, DatabaseError
+from services.errors import ConfigError, DatabaseError, WriteConflict
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,27 @@ _GOING_AWAY = (
     asyncpg.exceptions.PostgresConnectionError,
     asyncpg.exceptions.InternalClientError,
 )
+
+# PostgreSQL SQLSTATEs a retry of the same transaction gets past: serialization failure,
+# deadlock detected, lock not available (lock_timeout), query cancelled (statement_timeout),
+# the server shutting down or starting, too many connections; class 08 is connection loss.
+TRANSIENT_SQLSTATES = frozenset(
+    {"40001", "40P01", "55P03", "57014", "57P01", "57P02", "57P03", "53300"}
+)
+
+
+def transient(exc: BaseException) -> bool:
+    """Whether ``exc`` is a database failure that waiting and retrying gets past (the
+    database is unreachable, the connection broke, or the transaction lost a race), as
+    opposed to one the same input would meet again."""
+    if isinstance(exc, (*UNAVAILABLE, WriteConflict)):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+        return isinstance(state, str) and (state in TRANSIENT_SQLSTATES or state.startswith("08"))
+    return False
 
 
 def alembic_config(url: str | None = None) -> Config:

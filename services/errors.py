@@ -6,6 +6,7 @@ DrawdownError
 ├── MessageError           a bus message is not a valid schema-versioned document
 ├── BusError               the message bus failed in a way the caller must see
 ├── DatabaseError          the database cannot be reached or is not usable
+│   └── WriteConflict      another writer stored the same row first: retry the transaction
 ├── FetchError             a URL could not be fetched; ``reason`` says how (for scheduling)
 ├── FeedError              a document is not a feed (RSS, Atom or JSON Feed)
 └── BlockedAddressError    a URL's host resolves to an address the SSRF guard refuses
@@ -40,6 +41,11 @@ class BusError(DrawdownError):
 
 class DatabaseError(DrawdownError):
     """The database cannot be reached or is not usable."""
+
+
+class WriteConflict(DatabaseError):
+    """Another writer stored a row this transaction meant to create: retry it, and the
+    retry finds that row."""
 
 
 FetchReason = Literal[
