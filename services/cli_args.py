@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import textwrap
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -58,6 +59,13 @@ def _command(
     )
 
 
+def _version() -> str:
+    try:
+        return metadata.version("drawdown")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="drawdown",
@@ -65,6 +73,7 @@ def parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    top.add_argument("--version", action="version", version=f"drawdown {_version()}")
     commands = top.add_subparsers(
         title="commands", dest="command", required=True, metavar="COMMAND"
     )

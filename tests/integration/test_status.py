@@ -29,7 +29,7 @@ async def _status(env: dict[str, str], cwd: Path, *args: str) -> tuple[int, str,
 
 
 async def _fill(engine: AsyncEngine) -> None:
-    """Two alerts with a delivery each (one dead), four sources of each health, a dead
+    """Two alerts with a delivery each (one dead), a source of each health (one never polled), a dead
     letter, and two processes: one that beat just now and one silent for hours."""
     await subscribe(engine, SubscriptionSpec("desk", "https://hooks.example/desk", "whsec_x"))
     await report(engine, AIN_AL_ASAD, source="Outlet A")
@@ -45,7 +45,15 @@ async def _fill(engine: AsyncEngine) -> None:
         )
         session.add_all(
             [
-                Source(name="Fine", url="https://fine.example/feed", kind="feed"),
+                Source(
+                    name="Fine",
+                    url="https://fine.example/feed",
+                    kind="feed",
+                    last_polled_at=now,
+                    last_status="200",
+                ),
+                # Never polled: not known to be healthy yet.
+                Source(name="New", url="https://new.example/feed", kind="feed"),
                 Source(
                     name="Failing",
                     url="https://failing.example/feed",
@@ -109,7 +117,13 @@ async def test_status_reports_processes_sources_deliveries_and_alerts(
         "web-1:42:20261121T110000Z": ("alive", ["ingest", "process", "dispatch", "api"]),
         "web-2:7:20261120T110000Z": ("stale", ["dispatch"]),
     }
-    assert found["sources"]["counts"] == {"ok": 1, "erroring": 1, "parked": 1, "disabled": 1}
+    assert found["sources"]["counts"] == {
+        "ok": 1,
+        "unpolled": 1,
+        "erroring": 1,
+        "parked": 1,
+        "disabled": 1,
+    }
     failing = {s["name"]: (s["health"], s["last_error"]) for s in found["sources"]["failing"]}
     assert failing == {
         "Failing": ("erroring", "http: HTTP 500"),
