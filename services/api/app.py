@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -18,6 +18,7 @@ from services.api import (
     places,
     problems,
     sources,
+    strict,
     subscriptions,
 )
 from services.api.deps import ApiState
@@ -58,6 +59,7 @@ def create_app(
         docs_url="/docs",
         redoc_url=None,
         static_url="/docs/assets",
+        dependencies=[Depends(strict.known_query_only)],
     )
     app.state.api = ApiState(settings, engine, sessionmaker(engine), bus)
     problems.install(app)

@@ -143,7 +143,7 @@ async def test_status_reports_processes_sources_deliveries_and_alerts(
     assert lines[-1] == "ready"
     assert any(line.startswith("  alive  web-1:42:") for line in lines)
     assert any(line.startswith("  stale  web-2:7:") for line in lines)
-    assert "sources       1 ok, 1 erroring, 1 parked, 1 disabled" in lines
+    assert "sources       1 ok, 1 not polled yet, 1 erroring, 1 parked, 1 disabled" in lines
     assert "deliveries    1 pending, 1 dead" in lines
     assert any(re.search(r"  qasrak +withdrawal +reported +1 outlet$", line) for line in lines)
 
