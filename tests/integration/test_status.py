@@ -29,8 +29,9 @@ async def _status(env: dict[str, str], cwd: Path, *args: str) -> tuple[int, str,
 
 
 async def _fill(engine: AsyncEngine) -> None:
-    """Two alerts with a delivery each (one dead), a source of each health (one never polled), a dead
-    letter, and two processes: one that beat just now and one silent for hours."""
+    """Two alerts with a delivery each (one dead), a source of each health (one never
+    polled), a dead letter, and two processes: one that beat just now and one silent for
+    hours."""
     await subscribe(engine, SubscriptionSpec("desk", "https://hooks.example/desk", "whsec_x"))
     await report(engine, AIN_AL_ASAD, source="Outlet A")
     await report(engine, QASRAK, source="Outlet B")

@@ -53,7 +53,7 @@ def test_http_addr_is_checked_with_the_settings(monkeypatch: pytest.MonkeyPatch)
     (line,) = _problems(monkeypatch, DRAWDOWN_HTTP_ADDR="nonsense")
     assert line.startswith("DRAWDOWN_HTTP_ADDR=nonsense: 'nonsense' is not host:port")
     for bad in ("localhost", "127.0.0.1:99999", "127.0.0.1:80/path", ":8000"):
-        with pytest.raises(ValueError, match="port|host:port"):
+        with pytest.raises(ValueError, match=r"port|host:port"):
             split_addr(bad)
     assert split_addr("0.0.0.0:8000") == ("0.0.0.0", 8000)
     assert split_addr("[::]:8000") == ("::", 8000)
