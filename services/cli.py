@@ -181,6 +181,11 @@ def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
     if command == "migrate":
         asyncio.run(_migrate(settings))
         return 0
+    if command == "sources" and args.action:
+        from services.sources_commands import sources_command
+
+        options = {k: v for k, v in vars(args).items() if k not in ("command", "action")}
+        return asyncio.run(sources_command(settings, args.action, **options))
     if command == "sources":
         return asyncio.run(show_sources(settings, args.json))
     if command == "places":
