@@ -82,9 +82,7 @@ async def add_sources(session: AsyncSession, specs: Iterable[SourceSpec]) -> Imp
     now = utcnow()
     added = [url for url in wanted if url not in existing]
     if added:
-        await session.execute(
-            insert(Source), [source_row(wanted[url], now, API) for url in added]
-        )
+        await session.execute(insert(Source), [source_row(wanted[url], now, API) for url in added])
     return Imported(added, sorted(existing))
 
 

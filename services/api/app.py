@@ -12,12 +12,14 @@ from services.api import (
     articles,
     dashboard,
     deliveries,
+    exports,
     health,
     metrics,
     openapi,
     places,
     problems,
     sources,
+    stream,
     strict,
     subscriptions,
 )
@@ -64,6 +66,8 @@ def create_app(
     app.state.api = ApiState(settings, engine, sessionmaker(engine), bus)
     problems.install(app)
     for module in (
+        stream,  # before alerts: /alerts/stream is not an alert id
+        exports,
         alerts,
         articles,
         places,

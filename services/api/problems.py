@@ -103,12 +103,16 @@ def _where(location: tuple[Any, ...] | list[Any]) -> str:
 
 
 LONG_PATTERN = 40  # characters; a longer pattern is no help in a message
+# What a short pattern of the API means, in words.
+PATTERN_MEANINGS = {r"[^\W_]": "has no word to look for (no letter or digit)"}
 
 
 def _message(error: Mapping[str, Any]) -> str:
     """pydantic's message, without a pattern too long to read (the OpenAPI document
     states each one)."""
     pattern = str((error.get("ctx") or {}).get("pattern", ""))
+    if error.get("type") == "string_pattern_mismatch" and pattern in PATTERN_MEANINGS:
+        return PATTERN_MEANINGS[pattern]
     if error.get("type") == "string_pattern_mismatch" and len(pattern) > LONG_PATTERN:
         return "does not have the form the OpenAPI document gives for it"
     return str(error.get("msg", ""))
