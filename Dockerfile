@@ -28,10 +28,18 @@ RUN uv sync --frozen --no-dev
 # Code and venv stay root-owned (read-only to the service); the user may only
 # create files in /app, e.g. the default SQLite drawdown.db.
 RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin drawdown \
-    && chown drawdown /app
+    && chown drawdown /app \
+    && mkdir /data && chown drawdown /data
 USER drawdown
 
-ENV PATH="/app/.venv/bin:$PATH"
+ENV PATH="/app/.venv/bin:$PATH" \
+    DRAWDOWN_HTTP_ADDR=0.0.0.0:8000 \
+    DRAWDOWN_DATABASE_URL=sqlite+aiosqlite:////data/drawdown.db
+
+# Inside a container the API listens on every interface, so `docker run -p 8000:8000`
+# reaches it; the embedded default keeps its SQLite file in the /data volume.
+VOLUME /data
+EXPOSE 8000
 
 ENTRYPOINT ["drawdown"]
 CMD ["run"]

@@ -14,8 +14,10 @@ help:  ## list the targets
 install: $(if $(findstring .tools,$(UV)),.tools/bin/uv)  ## install Drawdown and its tools from the lock file
 	$(UV) sync --frozen
 
-run: install  ## start the daemon on the embedded default (SQLite file + in-process bus)
-	$(UV) run drawdown run
+# Only what running needs (no test or lint tools); `make test` or `make install` adds them.
+run: $(if $(findstring .tools,$(UV)),.tools/bin/uv)  ## start the daemon on the embedded default (SQLite file + in-process bus)
+	$(UV) sync --frozen --no-dev
+	$(UV) run --frozen --no-dev drawdown run
 
 test: install  ## run the whole test suite, starting what it needs (PostgreSQL, Kafka-API broker)
 	scripts/test-prerequisites

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -42,7 +42,9 @@ from services.yamlfile import NodeReader, is_null
 log = logging.getLogger(__name__)
 
 KINDS = ("feed", "page")
-TOP_LEVEL_KEYS = frozenset({"sources", "subscriptions"})
+TOP_LEVEL_KEYS = frozenset({"include", "sources", "subscriptions"})
+# In ``include:``, Drawdown's own list of sources (wherever it is installed).
+SHIPPED = "shipped"
 SOURCE_KEYS = frozenset({"name", "url", "kind", "language", "interval", "enabled"})
 REQUIRED_KEYS = ("name", "url")
 UPSERT_CHUNK = 500  # rows per INSERT, well under SQLite's and asyncpg's parameter limits
@@ -107,10 +109,12 @@ def _source(reader: NodeReader, node: yaml.Node) -> SourceSpec:
 
 @dataclass(frozen=True, slots=True)
 class SourcesFile:
-    """Everything a sources file defines: sources to poll, webhook subscriptions."""
+    """Everything a sources file defines: sources to poll, webhook subscriptions, and the
+    files it includes (as written: a path relative to the file, or ``shipped``)."""
 
     sources: list[SourceSpec]
     subscriptions: list[SubscriptionSpec]
+    includes: list[str] = field(default_factory=list)
 
 
 def _sources(reader: NodeReader, node: yaml.Node) -> list[SourceSpec]:
@@ -157,10 +161,13 @@ def parse_sources_file(text: str, origin: str = "<sources>") -> SourcesFile:
         reader = NodeReader(origin, loader)
         for key, key_node, value_node in reader.mapping(root, "the sources file"):
             if key not in TOP_LEVEL_KEYS:
-                raise reader.error(key_node, f"unknown key {key!r} (known: sources, subscriptions)")
+                known = ", ".join(sorted(TOP_LEVEL_KEYS))
+                raise reader.error(key_node, f"unknown key {key!r} (known: {known})")
             if is_null(value_node):
                 continue
-            if key == "sources":
+            if key == "include":
+                parsed.includes.extend(reader.text_list(value_node, "include"))
+            elif key == "sources":
                 parsed.sources.extend(_sources(reader, value_node))
             else:
                 parsed.subscriptions.extend(_subscriptions(reader, value_node))
@@ -174,19 +181,46 @@ def parse_sources(text: str, origin: str = "<sources>") -> list[SourceSpec]:
     return parse_sources_file(text, origin).sources
 
 
-def read_sources_file(path: Path) -> SourcesFile:
+def _read_one(path: Path, included_from: str | None) -> SourcesFile:
     try:
         text = path.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read the sources file {path}: {exc}") from exc
+        where = f" (included from {included_from})" if included_from else ""
+        raise ConfigError(f"cannot read the sources file {path}{where}: {exc}") from exc
     return parse_sources_file(text, str(path))
+
+
+def _included(path: Path, name: str) -> Path:
+    return shipped_sources() if name == SHIPPED else (path.parent / name).resolve()
+
+
+def read_sources_file(path: Path, _within: tuple[Path, ...] = ()) -> SourcesFile:
+    """The sources file at ``path`` with the files it includes, depth first. A file's own
+    entries come last and win: a source (by URL) or subscription (by name) it lists
+    replaces the one an included file gives, so a user can include the shipped list and
+    change one of its sources. Including a file that is already being read is an error."""
+    resolved = path.resolve()
+    if resolved in _within:
+        chain = " -> ".join(str(p) for p in (*_within, resolved))
+        raise ConfigError(f"the sources files include each other: {chain}")
+    own = _read_one(path, str(_within[-1]) if _within else None)
+    sources: dict[str, SourceSpec] = {}
+    subscriptions: dict[str, SubscriptionSpec] = {}
+    for name in own.includes:
+        included = read_sources_file(_included(path, name), (*_within, resolved))
+        sources.update((spec.url, spec) for spec in included.sources)
+        subscriptions.update((spec.name, spec) for spec in included.subscriptions)
+    sources.update((spec.url, spec) for spec in own.sources)
+    subscriptions.update((spec.name, spec) for spec in own.subscriptions)
+    return SourcesFile(list(sources.values()), list(subscriptions.values()), own.includes)
 
 
 def read_sources(path: Path) -> list[SourceSpec]:
     return read_sources_file(path).sources
 
 
-def _row(spec: SourceSpec, now: datetime) -> dict[str, Any]:
+def source_row(spec: SourceSpec, now: datetime, origin: str = FILE) -> dict[str, Any]:
+    """The ``sources`` row of a new source: due for a poll at once."""
     return {
         "name": spec.name,
         "url": spec.url,
@@ -197,7 +231,7 @@ def _row(spec: SourceSpec, now: datetime) -> dict[str, Any]:
         "next_poll_at": now,
         "error_count": 0,
         "articles_found": 0,
-        "origin": FILE,
+        "origin": origin,
         "created_at": now,
         "updated_at": now,
     }
@@ -222,7 +256,7 @@ async def sync_sources(
     for start in range(0, len(ordered), UPSERT_CHUNK):
         chunk = ordered[start : start + UPSERT_CHUNK]
         await _log_taken_over(session, [spec.url for spec in chunk])
-        statement = insert(Source).values([_row(spec, now) for spec in chunk])
+        statement = insert(Source).values([source_row(spec, now) for spec in chunk])
         followed = {
             name: statement.excluded[name] for name in sorted((SOURCE_KEYS - {"url"}) | {"origin"})
         }

@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -20,10 +21,10 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from services import logs
 from services.cli_args import parser
-from services.db import create_engine, migrate
+from services.db import create_engine, migrate_or_explain
 from services.errors import DrawdownError
 from services.redact import redact
-from services.settings import Settings
+from services.settings import Settings, explain, unknown_variables
 from services.sources_table import show_sources
 
 log = logging.getLogger("drawdown")
@@ -49,6 +50,10 @@ def _webhooks(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(commands.subscriptions(settings, args.json, args.enable))
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def _print_human(reports: list[dict[str, object]]) -> None:
     for report in reports:
         if "summary" in report:
@@ -72,7 +77,7 @@ def _print_human(reports: list[dict[str, object]]) -> None:
 async def _migrate(settings: Settings) -> None:
     engine = create_engine(settings)
     try:
-        await migrate(engine)
+        await migrate_or_explain(engine)
     finally:
         await engine.dispose()
     log.info("database is at the latest schema")
@@ -119,15 +124,19 @@ async def _places(settings: Settings, as_json: bool) -> int:
     from processor.outcomes import place_statuses
     from services.db import open_database, sessionmaker
 
-    async with open_database(settings) as engine, sessionmaker(engine)() as session:
+    async with (
+        open_database(settings, must_exist=True) as engine,
+        sessionmaker(engine)() as session,
+    ):
         statuses = await place_statuses(session)
     for entry in statuses:
         if as_json:
             print(json.dumps(entry, ensure_ascii=False))  # noqa: T201
         else:
             print(  # noqa: T201
-                f"{entry['place']}: {entry['kind']} {entry['status']}, {entry['outlets']} "
-                f"outlets, {len(entry['languages'])} languages, since {entry['since'][:16]}"
+                f"{entry['place']}: {entry['kind']} {entry['status']}, "
+                f"{plural(entry['outlets'], 'outlet')}, "
+                f"{plural(len(entry['languages']), 'language')}, since {entry['since'][:16]}"
             )
     if not statuses:
         print("no alerts yet")  # noqa: T201
@@ -158,10 +167,13 @@ async def _status(settings: Settings, as_json: bool) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    for warning in unknown_variables(os.environ):
+        print(f"drawdown: warning: {warning}", file=sys.stderr)  # noqa: T201
     try:
         settings = Settings()
     except ValidationError as exc:
-        print(f"drawdown: invalid settings:\n{redact(str(exc))}", file=sys.stderr)  # noqa: T201
+        for line in explain(exc):
+            print(f"drawdown: invalid setting: {redact(line)}", file=sys.stderr)  # noqa: T201
         return 2
     logs.configure(settings.log_level, settings.log_format)
     try:
@@ -181,6 +193,11 @@ def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
     if command == "migrate":
         asyncio.run(_migrate(settings))
         return 0
+    if command == "sources" and args.action:
+        from services.sources_commands import sources_command
+
+        options = {k: v for k, v in vars(args).items() if k not in ("command", "action")}
+        return asyncio.run(sources_command(settings, args.action, **options))
     if command == "sources":
         return asyncio.run(show_sources(settings, args.json))
     if command == "places":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import textwrap
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -58,6 +59,13 @@ def _command(
     )
 
 
+def _version() -> str:
+    try:
+        return metadata.version("drawdown")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="drawdown",
@@ -65,6 +73,7 @@ def parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    top.add_argument("--version", action="version", version=f"drawdown {_version()}")
     commands = top.add_subparsers(
         title="commands", dest="command", required=True, metavar="COMMAND"
     )
@@ -170,13 +179,22 @@ def _reading_parsers(commands: Commands) -> None:
         commands,
         "sources",
         "load the sources file, then show every source's poll state and health",
-        ["drawdown sources", "DRAWDOWN_SOURCES=my-sources.yaml drawdown sources --json"],
+        [
+            "drawdown sources",
+            "DRAWDOWN_SOURCES=my-sources.yaml drawdown sources --json",
+            "drawdown sources add https://www.enabbaladi.net/feed --name 'Enab Baladi'",
+            "drawdown sources import subscriptions.opml",
+            "drawdown sources export  # OPML on stdout",
+        ],
         "DRAWDOWN_DATABASE_URL, DRAWDOWN_SOURCES",
-        "Load DRAWDOWN_SOURCES (or the shipped sources file) into the database, then "
-        "show each source: kind, enabled, last and next poll, last status, consecutive "
-        "errors, last error and articles found.",
+        "Without an action: load DRAWDOWN_SOURCES (or the shipped sources file) into the "
+        "database, then show each source: kind, enabled, last and next poll, last status, "
+        "consecutive errors, last error and articles found. The actions add, remove, enable "
+        "and disable sources, import an OPML subscription list and export one; sources "
+        "added so stay when the sources file is reloaded.",
     )
     sources.add_argument("--json", action="store_true", help="one JSON object per source")
+    _source_actions(sources)
     replay = _command(
         commands,
         "replay",
@@ -245,6 +263,26 @@ def _reading_parsers(commands: Commands) -> None:
         action="store_true",
         help="also how often each confidence of the strongest withdrawal event is right",
     )
+
+
+def _source_actions(sources: argparse.ArgumentParser) -> None:
+    actions = sources.add_subparsers(title="actions", dest="action", metavar="ACTION")
+    add = actions.add_parser("add", help="add a source, due for a poll at once")
+    add.add_argument("url", metavar="URL", help="the feed's or listing page's http(s) URL")
+    add.add_argument("--kind", choices=("feed", "page"), default="feed", help="(feed)")
+    add.add_argument("--name", help="how it is shown and counted as an outlet (the URL)")
+    add.add_argument("--language", metavar="CODE", help="a language hint, e.g. ar")
+    add.add_argument("--interval", type=float, metavar="SECONDS", help="(DRAWDOWN_POLL_INTERVAL)")
+    for name, what in (
+        ("remove", "remove a source added with add, import or the API"),
+        ("enable", "enable a source (one of the sources file's: until it is reloaded)"),
+        ("disable", "disable a source (one of the sources file's: until it is reloaded)"),
+    ):
+        action = actions.add_parser(name, help=what)
+        action.add_argument("source", metavar="SOURCE", help="its URL, name or id")
+    opml = actions.add_parser("import", help="add every feed of an OPML subscription list")
+    opml.add_argument("file", metavar="FILE.opml", type=Path)
+    actions.add_parser("export", help="print every source as an OPML subscription list")
 
 
 def _webhook_parsers(commands: Commands) -> None:

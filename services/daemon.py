@@ -4,7 +4,8 @@ Roles run under one TaskGroup, next to the heartbeat that keeps this process's
 row in ``processes`` fresh for ``drawdown status`` (services/heartbeat.py). A
 signal sets the stop event; each role finishes the work in hand (the pollers
 their polls in flight, the processor its batch), the row is deleted, then
-resources close in reverse order of opening.
+resources close in reverse order of opening. SIGHUP loads the sources file again
+(its sources and subscriptions), so a running daemon takes up an edited file.
 """
 
 from __future__ import annotations
@@ -72,10 +73,49 @@ ROLES: dict[str, Role] = {
 NEEDS_SUBSCRIPTIONS = frozenset({"process", "dispatch"})
 
 
-def install_signal_handlers(stop: asyncio.Event) -> None:
+def install_signal_handlers(stop: asyncio.Event, reload: asyncio.Event | None = None) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, _stopping, stop, sig)
+    if reload is not None:
+        loop.add_signal_handler(signal.SIGHUP, _reloading, reload)
+
+
+def _reloading(reload: asyncio.Event) -> None:
+    log.info("received SIGHUP, reloading the sources file", extra={"signal": "SIGHUP"})
+    reload.set()
+
+
+async def reload_on_signal(
+    runtime: Runtime, roles: list[str], reload: asyncio.Event, stop: asyncio.Event
+) -> None:
+    """Each time ``reload`` is set (SIGHUP), load the sources file again: its sources if
+    this process polls, its subscriptions if it writes or sends deliveries. A file with a
+    mistake is logged and changes nothing; the daemon runs on."""
+    path = sources_path(runtime.settings.sources)
+    while not stop.is_set():
+        await _first(reload.wait(), stop.wait())
+        if stop.is_set():
+            return
+        reload.clear()
+        try:
+            if "ingest" in roles:
+                await load_sources(runtime.engine, path)
+            if NEEDS_SUBSCRIPTIONS.intersection(roles):
+                await load_subscriptions(runtime.engine, path)
+        except DrawdownError as exc:
+            log.error("sources file not reloaded file=%s error=%s", path, exc)
+        else:
+            log.info("sources file reloaded file=%s", path, extra={"file": str(path)})
+
+
+async def _first(*waits: Coroutine[Any, Any, Any]) -> None:
+    tasks = [asyncio.ensure_future(wait) for wait in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
 
 
 def _stopping(stop: asyncio.Event, sig: signal.Signals) -> None:
@@ -85,9 +125,10 @@ def _stopping(stop: asyncio.Event, sig: signal.Signals) -> None:
 
 async def run(settings: Settings, roles: list[str], stop: asyncio.Event | None = None) -> None:
     """Run ``roles`` until ``stop`` is set (by a signal unless a stop event is given)."""
+    reload = asyncio.Event()
     if stop is None:
         stop = asyncio.Event()
-        install_signal_handlers(stop)
+        install_signal_handlers(stop, reload)
     ordered = [name for name in ROLES if name in roles]  # pipeline order: upstream first
     own_stops = {name: asyncio.Event() for name in ordered}
     async with open_runtime(settings, reads="process" in ordered) as runtime:
@@ -115,6 +156,7 @@ async def run(settings: Settings, roles: list[str], stop: asyncio.Event | None =
                     ),
                     name="heartbeat",
                 )
+                group.create_task(reload_on_signal(runtime, ordered, reload, beats_stop))
                 group.create_task(
                     _stop_in_order(stop, own_stops, tasks, settings.shutdown_timeout, beats_stop)
                 )

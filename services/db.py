@@ -8,6 +8,7 @@ PostgreSQL is migrated by ``drawdown migrate`` (a step of its own).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,7 +19,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, make_url
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -118,10 +119,32 @@ def _revisions(connection: Connection) -> tuple[str | None, str | None]:
     return current, head
 
 
+def reason(exc: BaseException) -> str:
+    """Why a database could not be used, in one line: the driver's own words, without
+    SQLAlchemy's wrapper name and link to its error pages."""
+    cause = getattr(exc, "orig", None) or exc
+    lines = [line for line in str(cause).splitlines() if line.strip()]
+    text = lines[0] if lines else type(cause).__name__
+    return re.sub(r"^\([\w.]+\) ", "", text)
+
+
+def cannot_open(engine: AsyncEngine, exc: BaseException) -> DatabaseError:
+    where = engine.url.render_as_string(hide_password=True)
+    return DatabaseError(f"cannot open the database {where}: {reason(exc)}")
+
+
 async def migrate(engine: AsyncEngine) -> None:
     """Apply every pending alembic revision."""
     async with engine.begin() as connection:
         await connection.run_sync(_upgrade)
+
+
+async def migrate_or_explain(engine: AsyncEngine) -> None:
+    """``migrate``, with an unreachable or missing database a DatabaseError of one line."""
+    try:
+        await migrate(engine)
+    except (OSError, SQLAlchemyError) as exc:
+        raise cannot_open(engine, exc) from exc
 
 
 async def check_schema(engine: AsyncEngine) -> None:
@@ -134,9 +157,28 @@ async def check_schema(engine: AsyncEngine) -> None:
         )
 
 
+def sqlite_file(settings: Settings) -> Path | None:
+    """The file of an SQLite DRAWDOWN_DATABASE_URL (None for PostgreSQL or in memory)."""
+    if not settings.is_sqlite:
+        return None
+    database = make_url(settings.database_url).database
+    return Path(database) if database and database != ":memory:" else None
+
+
 @asynccontextmanager
-async def open_database(settings: Settings) -> AsyncIterator[AsyncEngine]:
-    """The process's one engine; SQLite is migrated on first use, PostgreSQL must be current."""
+async def open_database(
+    settings: Settings, *, must_exist: bool = False
+) -> AsyncIterator[AsyncEngine]:
+    """The process's one engine; SQLite is migrated on first use, PostgreSQL must be current.
+
+    ``must_exist``: for commands that only look, a missing SQLite file is an error (most
+    likely a mistyped path) rather than a new, empty database."""
+    file = sqlite_file(settings)
+    if must_exist and file is not None and not file.exists():
+        raise DatabaseError(
+            f"no database at {file} (DRAWDOWN_DATABASE_URL={settings.database_url}): check "
+            "the path; `drawdown run` or `drawdown migrate` creates a new one"
+        )
     engine = create_engine(settings)
     try:
         try:
@@ -145,8 +187,7 @@ async def open_database(settings: Settings) -> AsyncIterator[AsyncEngine]:
             else:
                 await check_schema(engine)
         except (OSError, SQLAlchemyError) as exc:
-            where = engine.url.render_as_string(hide_password=True)
-            raise DatabaseError(f"cannot open the database {where}: {exc}") from exc
+            raise cannot_open(engine, exc) from exc
         yield engine
     finally:
         await engine.dispose()

@@ -6,22 +6,42 @@ environment at import time.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from processor.events import EVENT_KINDS
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+PREFIX = "DRAWDOWN_"
+# Values never repeated in an error message.
+SECRET_FIELDS = frozenset({"api_token", "database_url"})
+# DRAWDOWN_* variables that are not settings but are known: the test suite's own.
+NOT_SETTINGS_PREFIXES = ("DRAWDOWN_TEST_",)
 
 
 def _split_csv(value: object) -> object:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
     return value
+
+
+def split_addr(addr: str) -> tuple[str, int]:
+    """``host:port`` (``[v6]:port`` for IPv6) of DRAWDOWN_HTTP_ADDR; ValueError otherwise."""
+    parts = urlsplit(f"//{addr}")
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"{addr!r} has no valid port: {exc}") from None
+    if not parts.hostname or port is None or parts.path or parts.query or parts.username:
+        raise ValueError(f"{addr!r} is not host:port, e.g. 127.0.0.1:8000 or 0.0.0.0:8000")
+    return parts.hostname, port
 
 
 class Settings(BaseSettings):
@@ -98,6 +118,12 @@ class Settings(BaseSettings):
     webhook_breaker_threshold: int = Field(default=5, ge=1)
     webhook_breaker_cooldown: float = Field(default=60.0, gt=0)
 
+    @field_validator("http_addr")
+    @classmethod
+    def _http_addr(cls, value: str) -> str:
+        split_addr(value)
+        return value
+
     @field_validator("webhook_allowed_networks", "fetch_allowed_networks", mode="before")
     @classmethod
     def _networks(cls, value: object) -> object:
@@ -141,8 +167,8 @@ class Settings(BaseSettings):
     def _poll_bounds(self) -> Settings:
         if self.min_poll_interval > self.max_poll_interval:
             raise ValueError(
-                f"min_poll_interval ({self.min_poll_interval:g}) is above "
-                f"max_poll_interval ({self.max_poll_interval:g})"
+                f"DRAWDOWN_MIN_POLL_INTERVAL ({self.min_poll_interval:g}) is above "
+                f"DRAWDOWN_MAX_POLL_INTERVAL ({self.max_poll_interval:g})"
             )
         return self
 
@@ -150,14 +176,14 @@ class Settings(BaseSettings):
     def _webhook_bounds(self) -> Settings:
         if self.webhook_lease <= 2 * self.webhook_timeout:
             raise ValueError(
-                f"webhook_lease ({self.webhook_lease:g}) must be longer than twice "
-                f"webhook_timeout ({self.webhook_timeout:g}): a claimed delivery may wait "
+                f"DRAWDOWN_WEBHOOK_LEASE ({self.webhook_lease:g}) must be longer than twice "
+                f"DRAWDOWN_WEBHOOK_TIMEOUT ({self.webhook_timeout:g}): a claimed delivery may wait "
                 "for a request before its own, and one still in flight would be sent twice"
             )
         if self.webhook_backoff_base > self.webhook_backoff_max:
             raise ValueError(
-                f"webhook_backoff_base ({self.webhook_backoff_base:g}) is above "
-                f"webhook_backoff_max ({self.webhook_backoff_max:g})"
+                f"DRAWDOWN_WEBHOOK_BACKOFF_BASE ({self.webhook_backoff_base:g}) is above "
+                f"DRAWDOWN_WEBHOOK_BACKOFF_MAX ({self.webhook_backoff_max:g})"
             )
         return self
 
@@ -176,3 +202,47 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def variable(field: str) -> str:
+    """The environment variable of a settings field."""
+    return PREFIX + field.upper()
+
+
+def explain(error: ValidationError) -> list[str]:
+    """One plain line per problem, naming the DRAWDOWN_* variable and what it holds (never
+    a secret's value), without pydantic's type names and links."""
+    lines = []
+    for problem in error.errors(include_url=False):
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        loc = [str(part) for part in problem["loc"]]
+        if not loc:  # a check across settings: its message names them
+            lines.append(message)
+            continue
+        field = loc[0]
+        shown = "" if field in SECRET_FIELDS else f"={problem.get('input')!s}"
+        lines.append(f"{variable(field)}{shown}: {message}")
+    return lines
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """A warning for each DRAWDOWN_* variable that is no setting (a typo is otherwise
+    silently ignored), with the setting it most looks like."""
+    known = {variable(name) for name in Settings.model_fields}
+    warnings = []
+    for name in sorted(environ):
+        upper = name.upper()
+        if not upper.startswith(PREFIX) or upper in known:
+            continue
+        if upper.startswith(NOT_SETTINGS_PREFIXES):
+            continue
+        close = difflib.get_close_matches(
+            upper.removeprefix(PREFIX), [k.removeprefix(PREFIX) for k in known], n=1, cutoff=0.8
+        )
+        hint = (
+            f"; did you mean {PREFIX}{close[0]}?"
+            if close
+            else " (docs/configuration.md lists them)"
+        )
+        warnings.append(f"{name} is not a Drawdown setting and is ignored{hint}")
+    return warnings

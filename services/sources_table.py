@@ -31,8 +31,16 @@ def _seconds(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}s"
 
 
+def _next_poll(source: Source, now: datetime) -> str:
+    if not source.enabled:
+        return "-"
+    if source.next_poll_at <= now:  # due: the next poller's round takes it
+        return "due now"
+    return _when(source.next_poll_at, now)
+
+
 def _source_row(source: Source, now: datetime, lag: Latency | None) -> dict[str, str]:
-    next_poll = "-" if not source.enabled else _when(source.next_poll_at, now)
+    next_poll = _next_poll(source, now)
     if source.enabled and source.parked_until is not None:
         next_poll = f"parked, {next_poll}"
     error = (source.last_error or "").replace("\n", " ")

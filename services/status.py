@@ -33,7 +33,8 @@ from services.settings import Settings
 
 CHECK_TIMEOUT = 10.0  # seconds each check may take
 LAST_ALERTS = 10
-HEALTHS = ("ok", "erroring", "parked", "disabled")
+# "unpolled": enabled but never polled yet, so not known to be healthy.
+HEALTHS = ("ok", "unpolled", "erroring", "parked", "disabled")
 IN_PROCESS = "in-process (inside drawdown run)"
 NOT_CHECKED = "not checked: the database is not ready"
 
@@ -126,7 +127,9 @@ async def _sources(session: AsyncSession) -> dict[str, Any]:
     counts: Counter[str] = Counter()
     failing = []
     for source in await session.scalars(select(Source).order_by(Source.name, Source.id)):
-        state = health(source.enabled, source.parked_until, source.error_count)
+        state: str = health(source.enabled, source.parked_until, source.error_count)
+        if state == "ok" and source.last_polled_at is None:
+            state = "unpolled"
         counts[state] += 1
         if state in ("erroring", "parked"):
             failing.append(
@@ -243,7 +246,10 @@ def _process_lines(processes: list[dict[str, Any]], now: datetime) -> list[str]:
 
 
 def _source_lines(sources: dict[str, Any]) -> list[str]:
-    counts = ", ".join(f"{n} {state}" for state, n in sources["counts"].items())
+    counts = ", ".join(
+        f"{n} {'not polled yet' if state == 'unpolled' else state}"
+        for state, n in sources["counts"].items()
+    )
     lines = [f"sources       {counts}"]
     for s in sources["failing"]:
         error = " ".join((s["last_error"] or "-").split())

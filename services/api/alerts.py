@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.api.deps import Session
@@ -100,26 +100,32 @@ class AlertFilters:
     until: datetime | None = None
 
 
-def alert_query(filters: AlertFilters, cursor: Cursor | None, limit: int) -> Select[Alert]:
-    """At most ``limit`` alerts matching every given filter, newest ``last_seen_at`` first."""
-    query = select(Alert)
+def alert_conditions(filters: AlertFilters) -> list[ColumnElement[bool]]:
+    """What an alert must satisfy to pass every given filter."""
+    conditions: list[ColumnElement[bool]] = []
     if filters.places:
-        query = query.where(Alert.place.in_(filters.places))
+        conditions.append(Alert.place.in_(filters.places))
     if filters.countries:
-        query = query.where(Alert.place.in_(places_in(filters.countries)))
+        conditions.append(Alert.place.in_(places_in(filters.countries)))
     if filters.kinds:
-        query = query.where(Alert.kind.in_(filters.kinds))
+        conditions.append(Alert.kind.in_(filters.kinds))
     if filters.statuses:
-        query = query.where(Alert.status.in_(filters.statuses))
+        conditions.append(Alert.status.in_(filters.statuses))
     if filters.languages:
         reported_in = select(AlertArticle.alert_id).where(
             AlertArticle.language.in_(filters.languages)
         )
-        query = query.where(Alert.id.in_(reported_in))
+        conditions.append(Alert.id.in_(reported_in))
     if filters.since is not None:
-        query = query.where(Alert.last_seen_at >= filters.since)
+        conditions.append(Alert.last_seen_at >= filters.since)
     if filters.until is not None:
-        query = query.where(Alert.last_seen_at < filters.until)
+        conditions.append(Alert.last_seen_at < filters.until)
+    return conditions
+
+
+def alert_query(filters: AlertFilters, cursor: Cursor | None, limit: int) -> Select[Alert]:
+    """At most ``limit`` alerts matching every given filter, newest ``last_seen_at`` first."""
+    query = select(Alert).where(*alert_conditions(filters))
     if cursor is not None:
         query = query.where(after(cursor, Alert.last_seen_at, Alert.id))
     return query.order_by(Alert.last_seen_at.desc(), Alert.id.desc()).limit(limit)
@@ -138,9 +144,7 @@ def _cursor(alert: Alert) -> Cursor:
     return Cursor(alert.last_seen_at, alert.id)
 
 
-@router.get("/alerts", response_model=Page[AlertOut], responses={400: {}})
-async def list_alerts(
-    session: Session,
+def alert_filters(
     place: Annotated[
         list[PlaceId] | None, Query(description="place ids (repeat for several)")
     ] = None,
@@ -152,12 +156,10 @@ async def list_alerts(
     ] = None,
     since: Annotated[Instant | None, Query(description="last_seen_at at or after")] = None,
     until: Annotated[Instant | None, Query(description="last_seen_at before")] = None,
-    limit: Limit = DEFAULT_LIMIT,
-    cursor: CursorText = None,
-) -> Page[AlertOut]:
-    """Alerts newest first (by the article time of their latest report); every filter
-    given must hold, and a repeated filter matches any of its values."""
-    filters = AlertFilters(
+) -> AlertFilters:
+    """The filters of ``GET /alerts``, shared by every route that lists alerts (the Atom
+    feed, GeoJSON, CSV and the live stream)."""
+    return AlertFilters(
         places=check_places(place or ()),
         countries=check_countries(country or ()),
         kinds=tuple(kind or ()),
@@ -166,6 +168,20 @@ async def list_alerts(
         since=since,
         until=until,
     )
+
+
+AlertFiltersParam = Annotated[AlertFilters, Depends(alert_filters)]
+
+
+@router.get("/alerts", response_model=Page[AlertOut], responses={400: {}})
+async def list_alerts(
+    session: Session,
+    filters: AlertFiltersParam,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: CursorText = None,
+) -> Page[AlertOut]:
+    """Alerts newest first (by the article time of their latest report); every filter
+    given must hold, and a repeated filter matches any of its values."""
     rows = list(await session.scalars(alert_query(filters, cursor_param(cursor), limit + 1)))
     page, following = split_page(rows, limit, _cursor)
     return Page[AlertOut](items=[alert_out(a) for a in page], next=following)

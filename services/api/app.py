@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -12,12 +12,15 @@ from services.api import (
     articles,
     dashboard,
     deliveries,
+    exports,
     health,
     metrics,
     openapi,
     places,
     problems,
     sources,
+    stream,
+    strict,
     subscriptions,
 )
 from services.api.admission import Admission
@@ -60,12 +63,15 @@ def create_app(
         docs_url="/docs",
         redoc_url=None,
         static_url="/docs/assets",
+        dependencies=[Depends(strict.known_query_only)],
     )
     app.state.api = ApiState(settings, engine, sessionmaker(engine), bus)
     problems.install(app)
     # Runs before any route: the token of a write, then the body cap (services/api/admission.py).
     app.add_middleware(Admission, settings=settings)
     for module in (
+        stream,  # before alerts: /alerts/stream is not an alert id
+        exports,
         alerts,
         articles,
         places,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import (
     ColumnElement,
@@ -220,10 +220,7 @@ def _cursor(article: Article) -> Cursor:
     return Cursor(article.created_at, article.id)
 
 
-@router.get("/articles", response_model=Page[ArticleOut], responses={400: {}})
-async def list_articles(
-    session: Session,
-    state: State,
+def article_filters(
     place: Annotated[
         list[PlaceId] | None, Query(description="mentions any of these places")
     ] = None,
@@ -241,14 +238,15 @@ async def list_articles(
         Query(
             min_length=1,
             max_length=MAX_QUERY_CHARS,
+            pattern=r"[^\W_]",  # a letter or digit somewhere: something to look for
             description='full-text search: words, "a phrase", OR, -exclude, prefix*',
         ),
     ] = None,
-    limit: Limit = DEFAULT_LIMIT,
-    cursor: CursorText = None,
-) -> Page[ArticleOut]:
-    """Articles newest stored first; every filter given must hold."""
-    filters = ArticleFilters(
+) -> ArticleFilters:
+    """The filters of ``GET /articles``, shared with its CSV export."""
+    if q is not None:
+        check_search(q)
+    return ArticleFilters(
         places=check_places(place or ()),
         countries=check_countries(country or ()),
         kinds=tuple(kind or ()),
@@ -258,8 +256,20 @@ async def list_articles(
         until=until,
         q=q,
     )
-    if q is not None:
-        check_search(q)
+
+
+ArticleFiltersParam = Annotated[ArticleFilters, Depends(article_filters)]
+
+
+@router.get("/articles", response_model=Page[ArticleOut], responses={400: {}})
+async def list_articles(
+    session: Session,
+    state: State,
+    filters: ArticleFiltersParam,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: CursorText = None,
+) -> Page[ArticleOut]:
+    """Articles newest stored first; every filter given must hold."""
     query = article_query(filters, cursor_param(cursor), limit + 1, state.dialect)
     page, following = split_page(list(await session.scalars(query)), limit, _cursor)
     return Page[ArticleOut](items=[article_out(a) for a in page], next=following)

@@ -1,5 +1,6 @@
-"""The dashboard: server-rendered pages (map, places, alert timeline, sources, a page per
-place) and the small JSON document their script polls to stay current.
+"""The dashboard: server-rendered pages (map, places, alert timeline, article search,
+languages, sources, a page per place) and the small JSON document their script fetches
+whenever the live stream (``/alerts/stream``) says an alert changed.
 
 Everything it needs ships in ``templates/`` and ``static/``: no external fonts,
 scripts, tiles or CDNs, and a Content-Security-Policy that allows none.
@@ -11,13 +12,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.api.alerts import AlertFilters, AlertOut, latest_alerts
@@ -26,12 +27,12 @@ from services.api.mapsvg import REGION, region_outlines
 from services.api.places import PlaceOut, all_places, place_detail
 from services.api.sources import SourceOut, source_out
 from services.api.vocabulary import AlertStatus, EventKind
-from services.models import Source
+from services.models import AlertArticle, Article, Source
 
 router = APIRouter(tags=["dashboard"])
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 TIMELINE = 50
-REFRESH_SECONDS = 15
+REFRESH_SECONDS = 60  # besides the live stream: source health changes without alert events
 STATUS_LEGEND = (
     ("reported", "one outlet, one language"),
     ("corroborated", "two outlets or two languages"),
@@ -54,6 +55,12 @@ class PlaceState(BaseModel):
     last_seen_at: datetime | None
 
 
+class LanguageCount(BaseModel):
+    language: str = Field(description="an article's main language (und: undetermined)")
+    articles: int = Field(description="articles stored in this language")
+    alerts: int = Field(description="alerts an article in this language opened or corroborated")
+
+
 class DashboardState(BaseModel):
     """What the dashboard shows, for its script to refresh the page with."""
 
@@ -61,6 +68,7 @@ class DashboardState(BaseModel):
     places: list[PlaceState]
     alerts: list[AlertOut] = Field(description=f"the latest {TIMELINE}, newest first")
     sources: list[SourceOut]
+    languages: list[LanguageCount] = Field(description="most articles first")
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +125,24 @@ async def _sources(session: AsyncSession) -> list[SourceOut]:
     return [source_out(s) for s in found]
 
 
+async def language_counts(session: AsyncSession) -> list[LanguageCount]:
+    """Articles and alerts per main language, most articles first."""
+    articles = await session.execute(
+        select(Article.language, func.count()).group_by(Article.language)
+    )
+    alerted = await session.execute(
+        select(AlertArticle.language, func.count(distinct(AlertArticle.alert_id))).group_by(
+            AlertArticle.language
+        )
+    )
+    alerts = {language: count for language, count in alerted}
+    counts = [
+        LanguageCount(language=language or "und", articles=n, alerts=alerts.get(language, 0))
+        for language, n in articles
+    ]
+    return sorted(counts, key=lambda c: (-c.articles, c.language))
+
+
 def place_state(place: PlaceOut) -> PlaceState:
     status = place.status
     return PlaceState(
@@ -137,6 +163,7 @@ async def dashboard_state(session: Session) -> DashboardState:
         places=[place_state(p) for p in await all_places(session)],
         alerts=await latest_alerts(session, AlertFilters(), TIMELINE),
         sources=await _sources(session),
+        languages=await language_counts(session),
     )
 
 
@@ -154,6 +181,9 @@ async def index(session: Session) -> HTMLResponse:
         names=names,
         alerts=await latest_alerts(session, AlertFilters(), TIMELINE),
         sources=await _sources(session),
+        languages=await language_counts(session),
+        kinds=get_args(EventKind),
+        statuses=get_args(AlertStatus),
         generated_at=datetime.now(UTC),
     )
 

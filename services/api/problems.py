@@ -77,22 +77,51 @@ def allowed_methods(request: Request) -> str:
     )
 
 
+class InvalidParameter(StarletteHTTPException):
+    """A 422 for one parameter that passed its type but not a check of the route's own
+    (a place the gazetteer does not know); its problem has ``errors`` like any 422."""
+
+    def __init__(self, loc: tuple[str, ...], detail: str) -> None:
+        super().__init__(422, detail)
+        self.loc = loc
+
+
 async def _http_error(request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, StarletteHTTPException)
     headers = dict(exc.headers or {})
     if exc.status_code == 405:
         headers["Allow"] = allowed_methods(request)
-    return problem(request, exc.status_code, str(exc.detail), headers=headers)
+    extensions: dict[str, Any] = {}
+    if exc.status_code == 422:  # every 422 says where, as the docs promise
+        loc = list(exc.loc) if isinstance(exc, InvalidParameter) else []
+        extensions["errors"] = [{"loc": loc, "msg": str(exc.detail), "type": "value_error"}]
+    return problem(request, exc.status_code, str(exc.detail), headers=headers, **extensions)
 
 
 def _where(location: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(part) for part in location)
 
 
+LONG_PATTERN = 40  # characters; a longer pattern is no help in a message
+# What a short pattern of the API means, in words.
+PATTERN_MEANINGS = {r"[^\W_]": "has no word to look for (no letter or digit)"}
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    """pydantic's message, without a pattern too long to read (the OpenAPI document
+    states each one)."""
+    pattern = str((error.get("ctx") or {}).get("pattern", ""))
+    if error.get("type") == "string_pattern_mismatch" and pattern in PATTERN_MEANINGS:
+        return PATTERN_MEANINGS[pattern]
+    if error.get("type") == "string_pattern_mismatch" and len(pattern) > LONG_PATTERN:
+        return "does not have the form the OpenAPI document gives for it"
+    return str(error.get("msg", ""))
+
+
 async def _invalid(request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
-        {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": e["type"]}
+        {"loc": [str(p) for p in e.get("loc", ())], "msg": _message(e), "type": e["type"]}
         for e in exc.errors()
     ]
     detail = "; ".join(f"{_where(e['loc'])}: {e['msg']}" for e in errors)

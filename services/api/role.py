@@ -12,7 +12,6 @@ import contextlib
 import logging
 import socket
 from collections.abc import Generator
-from urllib.parse import urlsplit
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -20,6 +19,7 @@ from starlette.types import ASGIApp
 from services.api.app import create_app
 from services.errors import ConfigError
 from services.runtime import Runtime
+from services.settings import split_addr
 
 log = logging.getLogger(__name__)
 GRACEFUL_SECONDS = 5  # open connections get this long to finish once stopping
@@ -32,15 +32,12 @@ class _Server(uvicorn.Server):
 
 
 def parse_addr(addr: str) -> tuple[str, int]:
-    """``host:port`` (``[v6]:port`` for IPv6) of DRAWDOWN_HTTP_ADDR."""
-    parts = urlsplit(f"//{addr}")
+    """``host:port`` (``[v6]:port`` for IPv6) of DRAWDOWN_HTTP_ADDR (checked by the
+    settings already, so this fails only for an address built by hand)."""
     try:
-        port = parts.port
+        return split_addr(addr)
     except ValueError as exc:
-        raise ConfigError(f"DRAWDOWN_HTTP_ADDR {addr!r}: {exc}") from exc
-    if not parts.hostname or port is None:
-        raise ConfigError(f"DRAWDOWN_HTTP_ADDR {addr!r} is not host:port")
-    return parts.hostname, port
+        raise ConfigError(f"DRAWDOWN_HTTP_ADDR {exc}") from exc
 
 
 def bind(host: str, port: int) -> socket.socket:

@@ -9,10 +9,11 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 import httpx
-from fastapi import HTTPException, Path
+from fastapi import Path
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, WithJsonSchema
 
 from processor.gazetteer import Place, gazetteer
+from services.api.problems import InvalidParameter
 
 # The same values as processor.events.EVENT_KINDS and processor.alerts.STATUSES
 # (tests/unit/test_api_pure.py holds them equal).
@@ -137,7 +138,9 @@ def check_places(place_ids: Iterable[str]) -> tuple[str, ...]:
     checked = tuple(place_ids)
     for place_id in checked:
         if place_id not in known:
-            raise HTTPException(422, f"unknown place {place_id!r}; GET /places lists them")
+            raise InvalidParameter(
+                ("query", "place"), f"unknown place {place_id!r}; GET /places lists them"
+            )
     return checked
 
 
@@ -146,7 +149,8 @@ def check_countries(countries: Iterable[str]) -> tuple[str, ...]:
     checked = tuple(countries)
     for country in checked:
         if country not in known:
-            raise HTTPException(
-                422, f"unknown country {country!r}; known: {', '.join(sorted(known))}"
+            raise InvalidParameter(
+                ("query", "country"),
+                f"unknown country {country!r}; known: {', '.join(sorted(known))}",
             )
     return checked

@@ -227,13 +227,25 @@ def _print_delivery(report: DeliveryReport) -> None:
     for attempt in report.tries:
         answer = attempt.error or f"HTTP {attempt.status}"
         _out(f"    #{attempt.number} {_iso(attempt.at)} {answer} {attempt.latency_ms or 0:.0f} ms")
+    if any((attempt.error or "").startswith("blocked address") for attempt in report.tries):
+        _out(f"    {BLOCKED_HINT}")
+
+
+BLOCKED_HINT = (
+    "the address is private, loopback or otherwise not public, so webhooks may not go there; "
+    "if the endpoint is meant to be on such a network, add it to "
+    "DRAWDOWN_WEBHOOK_ALLOWED_NETWORKS (e.g. 10.0.0.0/8) and `drawdown redeliver --dead`"
+)
 
 
 async def deliveries(
     settings: Settings, subscription: str | None, status: str | None, as_json: bool, limit: int
 ) -> int:
     """``drawdown deliveries``: the newest deliveries, each with its attempts."""
-    async with open_database(settings) as engine, sessionmaker(engine)() as session:
+    async with (
+        open_database(settings, must_exist=True) as engine,
+        sessionmaker(engine)() as session,
+    ):
         subscription_id = None
         if subscription is not None:
             subscription_id = (await find_subscription(session, subscription)).id
@@ -257,7 +269,7 @@ async def redeliver(
     settings: Settings, delivery: str | None, dead: bool, subscription: str | None
 ) -> int:
     """``drawdown redeliver``: requeue one delivery, or every dead one (of a subscription)."""
-    async with open_database(settings) as engine:
+    async with open_database(settings, must_exist=True) as engine:
         subscription_id = None
         if subscription is not None:
             async with sessionmaker(engine)() as session:
@@ -305,6 +317,8 @@ async def ping(settings: Settings, name: str) -> int:
     )
     if outcome.response:
         _out(f"response: {outcome.response[:200]}")
+    if outcome.blocked:
+        _out(BLOCKED_HINT)
     return 0 if outcome.verdict == "delivered" else 1
 
 

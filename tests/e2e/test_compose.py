@@ -43,3 +43,25 @@ def test_compose_services_are_wired(docker_compose: str) -> None:
     if isinstance(kafka_env, list):
         kafka_env = dict(item.split("=", 1) for item in kafka_env)
     assert "controller" in str(kafka_env["KAFKA_PROCESS_ROLES"]).split(",")
+
+
+def test_the_image_listens_where_a_published_port_reaches_it() -> None:
+    """`docker run -p 8000:8000` reaches the API only if it listens on 0.0.0.0 inside; the
+    README's Docker quick start uses the port and volume the Dockerfile declares."""
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert "DRAWDOWN_HTTP_ADDR=0.0.0.0:8000" in dockerfile
+    assert "EXPOSE 8000" in dockerfile
+    assert "VOLUME /data" in dockerfile
+    assert "DRAWDOWN_DATABASE_URL=sqlite+aiosqlite:////data/drawdown.db" in dockerfile
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quick_start = readme.split("### Docker quick start", 1)[1].split("\n## ", 1)[0]
+    assert "docker build -t drawdown ." in quick_start
+    assert "docker run --rm -p 8000:8000 -v drawdown-data:/data drawdown" in quick_start
+
+
+def test_make_run_installs_only_what_running_needs() -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    recipe = makefile.split("\nrun:", 1)[1].split("\n\n", 1)[0]
+    assert "sync --frozen --no-dev" in recipe
+    assert "run --frozen --no-dev drawdown run" in recipe
+    assert "install" not in recipe.splitlines()[0].split("##")[0]  # not the dev install

@@ -2,9 +2,11 @@
 Chromium renders it, and the DOM shows what an analyst would see.
 
 Four seeds are replayed before the page opens and the Persian one while it is open, so the
-page must pick up ain-al-asad's withdrawal by itself (its polling timer is run forward by
-Playwright's clock). Screenshots at desktop and phone widths are saved as test artifacts
-in ``DRAWDOWN_TEST_ARTIFACTS`` (default ``.artifacts/`` in the repository).
+page must pick up ain-al-asad's withdrawal by itself, told by the live stream of alert
+events (its slow fallback timer is held still by Playwright's clock). The search box,
+the timeline's filters and the counts per language are used as an analyst would.
+Screenshots at desktop and phone widths are saved as test artifacts in
+``DRAWDOWN_TEST_ARTIFACTS`` (default ``.artifacts/`` in the repository).
 """
 
 from __future__ import annotations
@@ -35,7 +37,6 @@ CHROMIUM_ARGS = [
 ]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
-REFRESH_MS = 16_000  # a little more than the page's polling interval
 
 
 def chromium() -> str:
@@ -137,15 +138,22 @@ async def test_dashboard_in_chromium_after_replaying_the_seeds(
     assert qasrak["marker"] == qasrak["status"]
     before = await _row(page, "ain-al-asad")
     assert before["status"] == before["marker"] == "none"
+    shown_before = await page.locator("#timeline li.alert").count()
+    assert await page.inner_text("#timeline-count") == f"latest {shown_before}, newest first"
 
-    # The Persian seed arrives while the page is open; the page refreshes itself.
+    # The Persian seed arrives while the page is open: the live stream tells the page,
+    # which redraws itself (no timer runs: Playwright's clock holds them still).
+    await page.wait_for_function(
+        "() => document.getElementById('dashboard').dataset.live === 'open'"
+    )
     later = tmp_path / "later"
     later.mkdir()
     shutil.copy(SEEDS / PERSIAN_SEED, later / PERSIAN_SEED)
-    replayed = drawdown_cli("replay", str(later), env=env, cwd=tmp_path)
-    assert replayed.returncode == 0, replayed.stderr
-    async with page.expect_response(lambda response: "/dashboard/state" in response.url):
-        await page.clock.fast_forward(REFRESH_MS)
+    async with page.expect_response(
+        lambda response: "/dashboard/state" in response.url, timeout=120_000
+    ):
+        replayed = drawdown_cli("replay", str(later), env=env, cwd=tmp_path)
+        assert replayed.returncode == 0, replayed.stderr
     await page.wait_for_function(
         """() => document.querySelector('a.place[data-place="ain-al-asad"]')
                  .dataset.status !== 'none'"""
@@ -156,6 +164,47 @@ async def test_dashboard_in_chromium_after_replaying_the_seeds(
     assert after["fill"] != before["fill"]  # coloured by status
     timeline = await page.locator("#timeline li.alert").all_inner_texts()
     assert any("withdrawal" in item and "fa" in item for item in timeline), timeline
+    # The heading counts what the timeline shows, after the refresh too.
+    assert len(timeline) > shown_before
+    assert await page.inner_text("#timeline-count") == f"latest {len(timeline)}, newest first"
+    languages = await page.eval_on_selector_all(
+        "#languages tr[data-language]", "rows => rows.map(r => r.dataset.language)"
+    )
+    assert {"ar", "fa", "ru"} <= set(languages), languages
+
+    # Filters on the timeline: only Persian reports, then only withdrawals.
+    await page.select_option('#alert-filters select[name="language"]', "fa")
+    await page.wait_for_function(
+        "() => [...document.querySelectorAll('#timeline li.alert')].every("
+        "li => li.textContent.includes('fa'))"
+    )
+    await page.select_option('#alert-filters select[name="language"]', "")
+    await page.select_option('#alert-filters select[name="kind"]', "withdrawal")
+    await page.wait_for_function(
+        "() => [...document.querySelectorAll('#timeline li.alert .kind')].every("
+        "k => k.textContent === 'withdrawal')"
+    )
+    assert "kind=withdrawal" in str(await page.get_attribute("#atom-link", "href"))
+    await page.select_option('#alert-filters select[name="kind"]', "")
+
+    # Full-text search over every language: an Arabic word finds the Arabic seed.
+    await page.fill("#search-q", "قسرك")
+    await page.press("#search-q", "Enter")
+    await page.locator("#search-results li.result").first.wait_for()
+    results = await page.eval_on_selector_all(
+        "#search-results .snippet",
+        "items => items.map(s => ({text: s.textContent, rtl: s.matches(':dir(rtl)')}))",
+    )
+    assert results
+    assert any(_arabic_script(r["text"]) and r["rtl"] for r in results), results
+    assert "article" in await page.inner_text("#search-status")
+    await page.fill("#search-q", "Пентагон*")
+    await page.select_option('#search select[name="language"]', "uk")
+    await page.press("#search-q", "Enter")
+    await page.wait_for_function(
+        "() => document.querySelector('#search-results li.result .meta')"
+        "?.textContent.includes(' uk ')"
+    )
     await page.screenshot(path=ARTIFACTS / "dashboard-desktop.png", full_page=True)
     _same_origin(requested, base)
 

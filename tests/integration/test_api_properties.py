@@ -27,7 +27,9 @@ def _document() -> dict[str, object]:
     return create_app(app_settings, create_engine(app_settings)).openapi()
 
 
-schema = schemathesis.openapi.from_dict(_document())
+# The live stream never ends by itself, so no generated request could be answered; its
+# own test (test_alert_stream.py) reads it and checks its filters and refusals.
+schema = schemathesis.openapi.from_dict(_document()).exclude(path="/alerts/stream")
 
 
 @pytest.fixture(scope="module")

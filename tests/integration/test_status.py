@@ -29,8 +29,9 @@ async def _status(env: dict[str, str], cwd: Path, *args: str) -> tuple[int, str,
 
 
 async def _fill(engine: AsyncEngine) -> None:
-    """Two alerts with a delivery each (one dead), four sources of each health, a dead
-    letter, and two processes: one that beat just now and one silent for hours."""
+    """Two alerts with a delivery each (one dead), a source of each health (one never
+    polled), a dead letter, and two processes: one that beat just now and one silent for
+    hours."""
     await subscribe(engine, SubscriptionSpec("desk", "https://hooks.example/desk", "whsec_x"))
     await report(engine, AIN_AL_ASAD, source="Outlet A")
     await report(engine, QASRAK, source="Outlet B")
@@ -45,7 +46,15 @@ async def _fill(engine: AsyncEngine) -> None:
         )
         session.add_all(
             [
-                Source(name="Fine", url="https://fine.example/feed", kind="feed"),
+                Source(
+                    name="Fine",
+                    url="https://fine.example/feed",
+                    kind="feed",
+                    last_polled_at=now,
+                    last_status="200",
+                ),
+                # Never polled: not known to be healthy yet.
+                Source(name="New", url="https://new.example/feed", kind="feed"),
                 Source(
                     name="Failing",
                     url="https://failing.example/feed",
@@ -109,7 +118,13 @@ async def test_status_reports_processes_sources_deliveries_and_alerts(
         "web-1:42:20261121T110000Z": ("alive", ["ingest", "process", "dispatch", "api"]),
         "web-2:7:20261120T110000Z": ("stale", ["dispatch"]),
     }
-    assert found["sources"]["counts"] == {"ok": 1, "erroring": 1, "parked": 1, "disabled": 1}
+    assert found["sources"]["counts"] == {
+        "ok": 1,
+        "unpolled": 1,
+        "erroring": 1,
+        "parked": 1,
+        "disabled": 1,
+    }
     failing = {s["name"]: (s["health"], s["last_error"]) for s in found["sources"]["failing"]}
     assert failing == {
         "Failing": ("erroring", "http: HTTP 500"),
@@ -129,7 +144,7 @@ async def test_status_reports_processes_sources_deliveries_and_alerts(
     assert lines[-1] == "ready"
     assert any(line.startswith("  alive  web-1:42:") for line in lines)
     assert any(line.startswith("  stale  web-2:7:") for line in lines)
-    assert "sources       1 ok, 1 erroring, 1 parked, 1 disabled" in lines
+    assert "sources       1 ok, 1 not polled yet, 1 erroring, 1 parked, 1 disabled" in lines
     assert "deliveries    1 pending, 1 dead" in lines
     assert any(re.search(r"  qasrak +withdrawal +reported +1 outlet$", line) for line in lines)
 

@@ -44,7 +44,7 @@ def _report(**changes: Any) -> dict[str, Any]:
             }
         ],
         "sources": {
-            "counts": {"ok": 3, "erroring": 1, "parked": 0, "disabled": 1},
+            "counts": {"ok": 3, "unpolled": 2, "erroring": 1, "parked": 0, "disabled": 1},
             "failing": [
                 {
                     "name": "Enab Baladi",
@@ -82,7 +82,7 @@ def test_ready_when_the_database_and_the_bus_are() -> None:
     assert "kafka kafka:9092: ready, lag 7" in screen
     assert "per partition 0:7 1:0" in screen
     assert "alive  web-1:42:20261121T110000Z  ingest,process  seen 5s ago, up 1h" in screen
-    assert "3 ok, 1 erroring, 0 parked, 1 disabled" in screen
+    assert "3 ok, 2 not polled yet, 1 erroring, 0 parked, 1 disabled" in screen
     assert "Enab Baladi  (2 errors) http: HTTP 500" in screen
     assert "4 pending, 2 dead" in screen
     assert "2026-11-21 11:30  qasrak  withdrawal  corroborated  3 outlets" in screen

@@ -30,8 +30,14 @@ def test_allowed_networks_are_parsed_from_the_environment(
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        ({"webhook_timeout": 30, "webhook_lease": 60}, "webhook_lease (60) must be longer"),
-        ({"webhook_backoff_base": 10, "webhook_backoff_max": 5}, "webhook_backoff_base (10)"),
+        (
+            {"webhook_timeout": 30, "webhook_lease": 60},
+            "DRAWDOWN_WEBHOOK_LEASE (60) must be longer",
+        ),
+        (
+            {"webhook_backoff_base": 10, "webhook_backoff_max": 5},
+            "DRAWDOWN_WEBHOOK_BACKOFF_BASE (10)",
+        ),
         ({"webhook_concurrency": 0}, "greater than or equal to 1"),
         ({"webhook_allowed_networks": "10.0.0.1/8"}, "not a valid IPv4 network"),
     ],
