@@ -237,5 +237,5 @@ def test_the_policy_comes_from_the_settings() -> None:
 
 
 def test_a_minimum_above_the_maximum_is_a_settings_error() -> None:
-    with pytest.raises(ValidationError, match="min_poll_interval"):
+    with pytest.raises(ValidationError, match="DRAWDOWN_MIN_POLL_INTERVAL"):
         Settings(min_poll_interval=7200, max_poll_interval=3600)
