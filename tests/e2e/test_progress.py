@@ -91,7 +91,7 @@ def test_evaluate_shows_a_bar_on_a_terminal_and_none_in_a_pipe(tmp_path: Path) -
     assert code == 0, terminal[-3000:]
     assert "evaluate: 100%" in terminal
     assert "2/2" in terminal
-    assert json.loads(out)["overall"]["documents"] == 2
+    assert json.loads(out)["all"]["documents"] == 2
 
     piped = drawdown_cli(*args, env={}, cwd=tmp_path)
     assert piped.returncode == 0, piped.stderr[-3000:]
