@@ -49,7 +49,7 @@ from services.api.vocabulary import (
     Storable,
 )
 from services.models import Subscription, utcnow
-from services.webhooks import commands, queue
+from services.webhooks import commands, notify, queue
 from services.webhooks import subscriptions as rows
 from services.webhooks.transport import make_webhook_client
 
@@ -215,7 +215,9 @@ async def _out(session: Session, found: list[Subscription]) -> list[Subscription
     fields = set(SubscriptionOut.model_fields) - {"deliveries"}
     return [
         SubscriptionOut.model_validate(
-            {name: getattr(s, name) for name in fields} | {"deliveries": counts[s.id]}
+            {name: getattr(s, name) for name in fields}
+            # An Apprise URL carries its service's token: shown masked, as on the CLI.
+            | {"deliveries": counts[s.id], "url": notify.shown(s.url)}
         )
         for s in found
     ]
