@@ -50,7 +50,7 @@ from services.api.vocabulary import (
     Storable,
 )
 from services.models import Subscription, utcnow
-from services.webhooks import commands, queue
+from services.webhooks import commands, notify, queue
 from services.webhooks import subscriptions as rows
 from services.webhooks.transport import make_webhook_client
 
@@ -224,9 +224,11 @@ async def _out(
     return [
         SubscriptionOut.model_validate(
             {name: getattr(s, name) for name in fields}
+            # An Apprise URL carries its service's token: shown masked, as on the CLI; any
+            # subscription URL only to a token holder (others see the host).
             | {
                 "deliveries": counts[s.id],
-                "url": s.url if reveal else None,
+                "url": notify.shown(s.url) if reveal else None,
                 "host": httpx.URL(s.url).host,
             }
         )

@@ -25,7 +25,7 @@ from services.db import open_database, sessionmaker
 from services.errors import ConfigError
 from services.models import Alert, AlertEvent, Delivery, DeliveryAttempt, Subscription
 from services.settings import Settings
-from services.webhooks import payload, queue
+from services.webhooks import notify, payload, queue
 from services.webhooks import subscriptions as subscription_rows
 from services.webhooks.transport import make_webhook_client
 
@@ -312,7 +312,8 @@ async def ping(settings: Settings, name: str) -> int:
     outcome = sent.outcome
     answer = outcome.error or f"HTTP {outcome.status}"
     _out(
-        f"ping subscription={subscription.name} url={subscription.url} answer={answer!r} "
+        f"ping subscription={subscription.name} url={notify.shown(subscription.url)} "
+        f"answer={answer!r} "
         f"latency_ms={outcome.latency_ms:.0f}"
     )
     if outcome.response:
@@ -339,7 +340,7 @@ async def subscriptions(settings: Settings, as_json: bool, enable: str | None) -
     for row in rows:
         report = {
             "name": row.name,
-            "url": row.url,
+            "url": notify.shown(row.url),
             "origin": row.origin,
             "active": row.active,
             "disabled_reason": row.disabled_reason,
@@ -359,7 +360,7 @@ async def subscriptions(settings: Settings, as_json: bool, enable: str | None) -
             continue
         state = "active" if row.active else f"inactive ({row.disabled_reason})"
         tally = " ".join(f"{k}={v}" for k, v in report["deliveries"].items())
-        _out(f"{row.name}: {row.url} ({row.origin}) {state} {tally}")
+        _out(f"{row.name}: {notify.shown(row.url)} ({row.origin}) {state} {tally}")
     if not rows and not as_json:
         _out("no subscriptions")
     return 0

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ingest.leases import Batcher
 from services.db import UNAVAILABLE
 from services.settings import Settings
-from services.webhooks import payload, queue
+from services.webhooks import notify, payload, queue
 from services.webhooks.metrics import METRICS, WebhookMetrics
 from services.webhooks.policy import BreakerPolicy, RetryPolicy, decide
 from services.webhooks.queue import Job, Result
@@ -168,12 +168,17 @@ class Dispatcher:
         except UNAVAILABLE as exc:  # their leases run out instead
             log.warning("deliveries not handed back count=%d error=%s", len(jobs), exc)
 
-    async def _deliver(self, job: Job) -> None:
+    async def _send(self, job: Job) -> Outcome:
+        """One attempt: a signed POST, or a notification when the URL is Apprise's."""
         s = self._settings
+        if notify.is_apprise(job.url):
+            return await notify.deliver(
+                job.url, job.body, allowed=s.webhook_allowed_networks, timeout=s.webhook_timeout
+            )
         headers = payload.headers(
             job.secret, payload.message_id(job.delivery_id), job.body, datetime.now(UTC)
         )
-        outcome = await post(
+        return await post(
             self._client,
             job.url,
             job.body,
@@ -181,6 +186,9 @@ class Dispatcher:
             timeout=s.webhook_timeout,
             max_bytes=s.webhook_max_response_bytes,
         )
+
+    async def _deliver(self, job: Job) -> None:
+        outcome = await self._send(job)
         at = datetime.now(UTC)
         self._finished(job, outcome)
         decision = decide(

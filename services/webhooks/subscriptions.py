@@ -43,7 +43,7 @@ from processor.gazetteer import gazetteer
 from processor.routing import MIN_STATUSES
 from services.models import Subscription, utcnow
 from services.settings import Settings
-from services.webhooks import payload
+from services.webhooks import notify, payload
 from services.webhooks.send import Outcome, post
 from services.yamlfile import NodeReader
 
@@ -64,6 +64,7 @@ KEYS = frozenset(
     {
         "name",
         "url",
+        "apprise",
         "secret",
         "description",
         "active",
@@ -165,6 +166,8 @@ def _checked(reader: NodeReader, node: yaml.Node, check: Callable[[Any], Any], v
 def _value(reader: NodeReader, key: str, node: yaml.Node) -> Any:
     if key == "url":
         return reader.http_url(node)
+    if key == "apprise":
+        return _checked(reader, node, notify.check_apprise_url, reader.text(node, key))
     if key == "secret":
         return _checked(reader, node, check_secret, reader.text(node, key))
     if key == "active":
@@ -189,9 +192,14 @@ def parse_subscription(reader: NodeReader, node: yaml.Node) -> SubscriptionSpec:
             known = ", ".join(sorted(KEYS))
             raise reader.error(key_node, f"unknown key {key!r} in a subscription (known: {known})")
         values[key] = _value(reader, key, value_node)
-    for key in ("name", "url"):
-        if key not in values:
-            raise reader.error(node, f"a subscription needs {key!r}")
+    if "apprise" in values:  # an Apprise service instead of a webhook endpoint
+        if "url" in values:
+            raise reader.error(node, "a subscription has a 'url' (a webhook) or an 'apprise' URL")
+        values["url"] = values.pop("apprise")
+    if "name" not in values:
+        raise reader.error(node, "a subscription needs 'name'")
+    if "url" not in values:
+        raise reader.error(node, "a subscription needs 'url' (a webhook) or 'apprise'")
     return SubscriptionSpec(**values)
 
 
@@ -362,6 +370,14 @@ async def ping(
     now = utcnow()
     body = payload.body(payload.TEST_EVENT, now, {"subscription": name})
     webhook_id = f"msg_test_{uuid.uuid4().hex}"
+    if notify.is_apprise(url):
+        sent = await notify.deliver(
+            url,
+            body,
+            allowed=settings.webhook_allowed_networks,
+            timeout=settings.webhook_timeout,
+        )
+        return Ping(webhook_id, sent)
     headers = payload.headers(secret, webhook_id, body, now)
     outcome = await post(
         client,
