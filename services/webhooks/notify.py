@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 import apprise
 
 from processor.gazetteer import gazetteer
-from services.webhooks.guard import Network, parse_address, refusal
+from services.netguard import Network, parse_address, refusal
 from services.webhooks.send import Outcome
 
 log = logging.getLogger(__name__)
