@@ -11,12 +11,14 @@ import codecs
 import json
 from concurrent.futures import Executor
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from ingest.extract import extract
 from ingest.messages import RawArticle
 from ingest.sniff import binary_format
+from ingest.timelimit import deadline, limited
 from services.errors import InputError
 
 SUFFIXES = (".txt", ".html", ".htm", ".json")
@@ -129,8 +131,9 @@ def read_bytes(path: Path) -> bytes:
         raise InputError(f"cannot read: {exc.strerror or exc}") from exc
 
 
-async def load(path: Path, executor: Executor | None) -> RawArticle:
-    """One replay file as a RawArticle; InputError says why a file cannot be used."""
+async def load(path: Path, executor: Executor | None, *, time_limit: float = 10.0) -> RawArticle:
+    """One replay file as a RawArticle; InputError says why a file cannot be used. An
+    HTML page's extraction may take ``time_limit`` seconds (ingest.timelimit)."""
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise InputError(f"unsupported file type {suffix or '(none)'}; use {', '.join(SUFFIXES)}")
@@ -143,7 +146,12 @@ async def load(path: Path, executor: Executor | None) -> RawArticle:
     kind = binary_format(data)
     if kind is not None:
         raise InputError(f"binary content ({kind}), not an HTML page")
-    page = await asyncio.get_running_loop().run_in_executor(executor, extract, data, None)
+    call = partial(limited, time_limit, extract, data, None)
+    running = asyncio.get_running_loop().run_in_executor(executor, call)
+    try:
+        page = await asyncio.wait_for(running, deadline(time_limit))
+    except TimeoutError as exc:
+        raise InputError(f"extract took over {time_limit:g} s") from exc
     return RawArticle(
         text=page.text,
         title=page.title,

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import random
 from collections.abc import Callable
@@ -37,8 +36,9 @@ import httpx
 from aiokafka.errors import KafkaError
 
 from ingest import leases, schedule
+from ingest.entries import Candidate, linkless_key, newest_first
 from ingest.extract import Extracted, extract
-from ingest.feeds import FeedEntry, ParsedFeed, parse_feed
+from ingest.feeds import ParsedFeed, parse_feed
 from ingest.fetch import Accept, Fetched, FetchLimits, Robots, fetch
 from ingest.gate import HostGate
 from ingest.links import article_links
@@ -66,36 +66,6 @@ class Fate(Enum):
     PUBLISHED = "published"  # acknowledged by the broker: mark seen
     DROPPED = "dropped"  # definitely nothing to publish (no article there): mark seen
     RETRY = "retry"  # a transient failure: try again at the next poll
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """An article found in a feed or listing page: its URL, or None for a feed entry
-    without a link; ``canonical`` is the key it is marked seen by."""
-
-    url: str | None
-    canonical: str
-    entry: FeedEntry | None = None
-
-
-def linkless_key(source_id: int, entry: FeedEntry) -> str | None:
-    """The seen-key of an entry without a link: its guid, else a hash of its title and
-    text, within its source; None when it has neither."""
-    if entry.guid and entry.guid.strip():
-        return f"urn:drawdown:entry:{source_id}:guid:{entry.guid.strip()[:1024]}"
-    body = f"{entry.title.strip()}\n{entry.text.strip()}".strip()
-    if not body:
-        return None
-    return f"urn:drawdown:entry:{source_id}:sha256:{hashlib.sha256(body.encode()).hexdigest()}"
-
-
-def newest_first(candidates: list[Candidate]) -> list[Candidate]:
-    """Entries by publication time, newest first (undated ones after, in feed order), so
-    a capped poll takes the news first."""
-    dated = [c for c in candidates if c.entry is not None and c.entry.published_at]
-    undated = [c for c in candidates if not (c.entry is not None and c.entry.published_at)]
-    dated.sort(key=lambda c: str(c.entry.published_at if c.entry else ""), reverse=True)
-    return dated + undated
 
 
 @dataclass(frozen=True, slots=True)

@@ -91,7 +91,10 @@ async def read_all(runtime: Runtime, target: Path) -> list[Document]:
             documents.append(Document(entry.name, None, skipped=entry.skipped))
             continue
         try:
-            documents.append(Document(entry.name, await load(entry.path, runtime.executor)))
+            article = await load(
+                entry.path, runtime.executor, time_limit=runtime.settings.parse_timeout
+            )
+            documents.append(Document(entry.name, article))
         except InputError as exc:
             log.warning("cannot replay file=%s error=%s", entry.name, exc)
             documents.append(Document(entry.name, None, str(exc)))
