@@ -105,8 +105,10 @@ class Gazetteer:
     near_sounds: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Every beginning of a name's key: a span of text grows while it sounds like one.
     sound_prefixes: frozenset[str] = frozenset()
-    # How names' first words sound: a span of text starts only on such a word.
+    # How names' first words sound: a span of text starts only on such a word, or one word
+    # before a word that sounds like the second word of a name whose first has one consonant.
     sound_starts: frozenset[str] = frozenset()
+    sound_seconds: frozenset[str] = frozenset()
     # Base nouns and descriptors: the words left out of how a name sounds.
     unsounded: BaseNouns | None = None
 
@@ -199,6 +201,7 @@ class Heard:
 
     keys: frozenset[str]  # its words' skeletons run together
     first: frozenset[str]  # the skeleton of its first word
+    second: frozenset[str]  # … and of its second
     words: int
     shortened: bool  # base nouns or descriptors were left out
 
@@ -211,27 +214,33 @@ def name_keys(written: str, skipped: BaseNouns) -> Heard:
     sorani = sound.is_sorani(written)
     keys: set[str] = {""}
     first: set[str] = set()
+    second: set[str] = set()
     counted, shortened = 0, False
     for word in _WORD.findall(normalize_text(written)):
         if skipped.match(word) or any(skipped.match(s) for s in morph.stems(word)):
             shortened = True
             continue
         if any(c.isdigit() for c in word):
-            return Heard(frozenset(), frozenset(), 0, False)
+            return Heard(frozenset(), frozenset(), frozenset(), 0, False)
         form = morph.name_stem(word) if script_of(word) == "arabic" else word
         options = {sound.key(form, sorani)} - {ARTICLE, ""}
         if options:
             counted += 1
+            if counted == 2:
+                second = options
             first = first or options
             keys = {k + o for k in keys for o in options}
-    return Heard(frozenset(keys - {""}), frozenset(first), counted, shortened)
+    return Heard(frozenset(keys - {""}), frozenset(first), frozenset(second), counted, shortened)
 
 
 def _sound_index(
     places: Sequence[Place], entries: Sequence[dict[str, Any]], skipped: BaseNouns
-) -> tuple[dict[str, tuple[SoundName, ...]], dict[str, tuple[str, ...]], frozenset[str]]:
+) -> tuple[
+    dict[str, tuple[SoundName, ...]], dict[str, tuple[str, ...]], frozenset[str], frozenset[str]
+]:
     found: dict[str, list[SoundName]] = {}
     starts: set[str] = set()
+    seconds: set[str] = set()
     for place, entry in zip(places, entries, strict=True):
         if place.is_country:
             continue
@@ -239,7 +248,12 @@ def _sound_index(
         written += [(str(v), True) for v in entry.get("qualified", ())]
         for text, qualified in written:
             heard = name_keys(text, skipped)
-            starts.update(heard.first)
+            if any(len(k) == 1 for k in heard.first):
+                # "Ain al-Asad", "עין אל-אסד": a one-consonant first word is everywhere
+                # ("in", "на", "به"); such a name is looked for from its second word.
+                seconds.update(heard.second)
+            else:
+                starts.update(heard.first)
             for key in heard.keys:
                 name = SoundName(place.id, key, qualified or heard.shortened, heard.words)
                 if name not in found.setdefault(key, []):
@@ -253,6 +267,7 @@ def _sound_index(
         {k: tuple(v) for k, v in found.items()},
         {k: tuple(sorted(v)) for k, v in near.items()},
         frozenset(starts),
+        frozenset(seconds),
     )
 
 
@@ -269,7 +284,7 @@ def build(
     ]
     nouns = _base_nouns(base_nouns)
     skipped = _base_nouns(_merged(base_nouns, descriptors))
-    sound_index, near_sounds, sound_starts = _sound_index(places, entries, skipped)
+    sound_index, near_sounds, sound_starts, sound_seconds = _sound_index(places, entries, skipped)
     return Gazetteer(
         places=places,
         index=_index([n for place in places for n in names_of(place)]),
@@ -280,6 +295,7 @@ def build(
         near_sounds=near_sounds,
         sound_prefixes=frozenset(key[:i] for key in sound_index for i in range(1, len(key) + 1)),
         sound_starts=sound_starts,
+        sound_seconds=sound_seconds,
         unsounded=skipped,
     )
 

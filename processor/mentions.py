@@ -257,11 +257,12 @@ def _accepted(
     return True
 
 
-_STARTS: dict[str, bool] = {}
+_STARTS: dict[str, tuple[bool, bool]] = {}
 
 
-def _may_start(word: str, context: _Context) -> bool:
-    """Whether a word sounds like the beginning of a name (read as Sorani too if it may be)."""
+def _start(word: str, context: _Context) -> tuple[bool, bool]:
+    """Whether a word sounds like the beginning of a name, and like the second word of one
+    whose first word has a single consonant (read as Sorani too if it may be)."""
     found = _STARTS.get(word)
     if found is None:
         if len(_STARTS) > CACHE_LIMIT:
@@ -271,23 +272,34 @@ def _may_start(word: str, context: _Context) -> bool:
         keys = {
             sound.key(form, sorani) for form in context.morph.stems(word) for sorani in readings
         } - {ARTICLE, ""}
-        found = _STARTS[word] = any(
-            k in gazetteer.sound_starts or _heard(k, gazetteer) for k in keys
+        found = _STARTS[word] = (
+            any(k in gazetteer.sound_starts or _heard(k, gazetteer) for k in keys),
+            not keys.isdisjoint(gazetteer.sound_seconds),
         )
     return found
 
 
-def _continues(context: _Context, at: int, keys: tuple[str, ...]) -> bool:
-    """Whether a one-consonant word ("Ain", "עין") and the next word but articles sound like
-    the beginning of a name."""
-    tokens, prefixes = context.tokens, context.gazetteer.sound_prefixes
-    for following in range(at + 1, min(len(tokens), at + 3)):
-        if not _adjacent(context.doc.text, tokens, following - 1, _NAME_GAP):
-            return False
-        nexts = _sound_keys(context, following)
-        if nexts != (ARTICLE,):
-            return any(k + n in prefixes for k in keys for n in nexts)
-    return False
+def _starts(context: _Context) -> list[int]:
+    """Where a name heard by its sound may begin: on a word like a name's first word, or on
+    the one-consonant word before a word like a name's second ("Ayn" of "Ayn’ül Esad")."""
+    tokens, text = context.tokens, context.doc.text
+    first, second = set(), set()
+    for word in set(tokens.texts):
+        starts, follows = _start(word, context)
+        if starts:
+            first.add(word)
+        if follows:
+            second.add(word)
+    found = {i for i, w in enumerate(tokens.texts) if w in first}
+    for at in (i for i, w in enumerate(tokens.texts) if w in second):
+        before = at - 1
+        while before >= 0 and _sound_keys(context, before) == (ARTICLE,):
+            before -= 1
+        if before >= 0 and _adjacent(text, tokens, before, _NAME_GAP):
+            keys = _sound_keys(context, before)
+            if keys and all(len(k) == 1 for k in keys):
+                found.add(before)
+    return sorted(found)
 
 
 def _by_sound(context: _Context, covered: set[int]) -> list[tuple[int, int, str]]:
@@ -297,17 +309,11 @@ def _by_sound(context: _Context, covered: set[int]) -> list[tuple[int, int, str]
     tokens, text, gazetteer = context.tokens, context.doc.text, context.gazetteer
     prefixes = gazetteer.sound_prefixes
     found: list[tuple[int, int, str]] = []
-    starting = {w for w in set(tokens.texts) if _may_start(w, context)}
-    for at in [i for i, w in enumerate(tokens.texts) if w in starting]:
-        if at in covered:
+    for at in _starts(context):
+        if at in covered or context.base_noun(at):
             continue
         keys = _sound_keys(context, at)
-        if all(len(k) == 1 for k in keys) and not _continues(context, at, keys):
-            continue
-        starts = gazetteer.sound_starts
-        if keys == (ARTICLE,) or not any(k in starts or _heard(k, gazetteer) for k in keys):
-            continue
-        if context.base_noun(at):
+        if keys == (ARTICLE,):
             continue
         count, last = 1, at
         while True:
