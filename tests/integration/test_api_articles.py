@@ -48,7 +48,8 @@ async def test_place_kind_language_and_source_filters(
     assert await _ids(api, {"language": "fa"}) == {fa}
     assert await _ids(api, {"language": ["fa", "uk"]}) == {fa, uk}
     assert await _ids(api, {"source": "replay:004_e644c2551b7810e8.txt"}) == {uk}
-    assert await _ids(api, {"country": "iraq", "kind": "negotiation"}) == {uk}
+    # 004 reports talks; 002 the Baghdad–Washington agreement ending the coalition's presence.
+    assert await _ids(api, {"country": "iraq", "kind": "negotiation"}) == {fa, uk}
     assert await _ids(api, {"since": "2999-01-01T00:00:00Z"}) == set()
 
 
