@@ -19,7 +19,9 @@ from processor.gazetteer import Gazetteer
 from processor.mentions import Cue, Mention
 from processor.normalize import Normalized
 from processor.tense import past
-from processor.verdicts import Finding, judge
+from processor.verdicts import Event, Finding, judge, merge
+
+__all__ = ["EVENT_KINDS", "WITHDRAWAL_KINDS", "Event", "classify", "merge"]
 
 EVENT_KINDS = (
     "withdrawal",
@@ -55,19 +57,6 @@ COUNTRY_BASE_WINDOW = 3  # "bases in Syria", "Irak'ta 9 üsten"
 BEGUN_WINDOW = 6  # words between a withdrawal cue and the marker that says it has begun
 GOVERNS = 2  # a planning word this close before a marker governs it ("will complete")
 _WORD = re.compile(r"\w+")
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """What the article says happens at ``place``; evidence offsets index the original text."""
-
-    place: str
-    kind: str
-    confidence: float
-    evidence: str
-    start: int
-    end: int
-    reason: str = ""  # what decided it, in words
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,24 +323,6 @@ def _sentence_findings(
     return findings
 
 
-def merge(events: Sequence[Event]) -> list[Event]:
-    """One event per (place, kind): the strongest evidence, a little more sure per repetition."""
-    best: dict[tuple[str, str], Event] = {}
-    count: dict[tuple[str, str], int] = {}
-    for event in events:
-        key = (event.place, event.kind)
-        count[key] = count.get(key, 0) + 1
-        if key not in best or event.confidence > best[key].confidence:
-            best[key] = event
-    merged = []
-    for key, event in best.items():
-        boosted = round(min(event.confidence + 0.02 * (count[key] - 1), 0.99), 2)
-        merged.append(
-            Event(event.place, event.kind, boosted, event.evidence, event.start, event.end)
-        )
-    return merged
-
-
 def _antecedent(sentence: _Sentence, previous: Sequence[Mention]) -> tuple[Mention, ...]:
     """Where a sentence names no place but says "the base" / "it" about the one base the
     sentence before named, that base, located at the referring words."""
@@ -418,10 +389,7 @@ def classify(
         elif inside:
             findings.extend(_sentence_findings(sentence, index, doc, original, gazetteer))
         previous = bases
-    return [
-        Event(v.place, v.kind, v.confidence, v.evidence, v.start, v.end, v.reason)
-        for v in judge(findings)
-    ]
+    return judge(findings)
 
 
 def _base_words(text: str, starts: Sequence[int], gazetteer: Gazetteer) -> tuple[int, ...]:

@@ -167,14 +167,9 @@ def _words(written: Sequence[str]) -> frozenset[str]:
     return frozenset(w for text in written for w in _WORD.findall(normalize_text(str(text))))
 
 
-def _base_nouns(by_language: dict[str, Sequence[str]] | Sequence[str]) -> BaseNouns:
-    written = (
-        [w for words in by_language.values() for w in words]
-        if isinstance(by_language, dict)
-        else list(by_language)
-    )
+def _base_nouns(written: Sequence[str]) -> BaseNouns:
     whole, stems, heads = set(), set(), set()
-    for entry in (str(w) for w in written):
+    for entry in written:
         word = normalize_text(entry.strip("*"))
         if entry.startswith("*"):
             heads.add(word)
@@ -282,7 +277,7 @@ def build(
         Place(p.id, p.kind, p.country, p.lat, p.lon, (("any", tuple(e.get("qualified", ()))),))
         for p, e in zip(places, entries, strict=True)
     ]
-    nouns = _base_nouns(base_nouns)
+    nouns = _base_nouns(_merged(base_nouns))
     skipped = _base_nouns(_merged(base_nouns, descriptors))
     sound_index, near_sounds, sound_starts, sound_seconds = _sound_index(places, entries, skipped)
     return Gazetteer(

@@ -53,6 +53,10 @@ class Finding:
     def lead(self) -> bool:
         return self.sentence < LEAD
 
+    def event(self, kind: str, reason: str, confidence: float | None = None) -> Event:
+        found = self.confidence if confidence is None else confidence
+        return Event(self.place, kind, found, self.evidence, self.start, self.end, reason)
+
     @property
     def weight(self) -> float:
         weight = LEAD_WEIGHT if self.lead else 1.0
@@ -60,8 +64,8 @@ class Finding:
 
 
 @dataclass(frozen=True, slots=True)
-class Verdict:
-    """The article's verdict at a place: its kind, how sure, the deciding sentence."""
+class Event:
+    """What the article says happens at ``place``; evidence offsets index the original text."""
 
     place: str
     kind: str
@@ -69,7 +73,24 @@ class Verdict:
     evidence: str
     start: int
     end: int
-    reason: str
+    reason: str = ""  # what decided it, in words
+
+
+def boosted(confidence: float, repeats: int) -> float:
+    """A little more sure for each further sentence that says the same."""
+    return round(min(confidence + 0.02 * (repeats - 1), MAX_CONFIDENCE), 2)
+
+
+def merge(events: Iterable[Event]) -> list[Event]:
+    """One event per (place, kind): the strongest evidence, boosted per repetition."""
+    best: dict[tuple[str, str], Event] = {}
+    count: dict[tuple[str, str], int] = defaultdict(int)
+    for event in events:
+        key = (event.place, event.kind)
+        count[key] += 1
+        if key not in best or event.confidence > best[key].confidence:
+            best[key] = event
+    return [replace(e, confidence=boosted(e.confidence, count[k])) for k, e in best.items()]
 
 
 def _score(findings: Iterable[Finding]) -> float:
@@ -80,7 +101,7 @@ def _strongest(findings: Sequence[Finding]) -> Finding:
     return max(findings, key=lambda f: (f.confidence * f.weight, -f.sentence))
 
 
-def _withdrawal_family(findings: Sequence[Finding], lead_kinds: set[str]) -> Verdict | None:
+def _withdrawal_family(findings: Sequence[Finding], lead_kinds: set[str]) -> Event | None:
     """The one withdrawal-family verdict at a place, if any."""
     by_kind: dict[str, list[Finding]] = defaultdict(list)
     for finding in findings:
@@ -124,42 +145,20 @@ def _withdrawal_family(findings: Sequence[Finding], lead_kinds: set[str]) -> Ver
     kind = max(ranked, key=lambda k: (_score(by_kind[k]), -FAMILY.index(k)))
     chosen = by_kind[kind]
     best = _strongest(chosen)
-    boosted = min(best.confidence + 0.02 * (len(chosen) - 1), MAX_CONFIDENCE)
     why = "; ".join(r for r in (best.reason, reason) if r)
-    return Verdict(best.place, kind, round(boosted, 2), best.evidence, best.start, best.end, why)
+    return best.event(kind, why, boosted(best.confidence, len(chosen)))
 
 
-def _others(findings: Sequence[Finding]) -> list[Verdict]:
-    best: dict[str, Finding] = {}
-    count: dict[str, int] = defaultdict(int)
-    for finding in findings:
-        count[finding.kind] += 1
-        if finding.kind not in best or finding.confidence > best[finding.kind].confidence:
-            best[finding.kind] = finding
-    return [
-        Verdict(
-            f.place,
-            f.kind,
-            round(min(f.confidence + 0.02 * (count[f.kind] - 1), MAX_CONFIDENCE), 2),
-            f.evidence,
-            f.start,
-            f.end,
-            f.reason,
-        )
-        for f in best.values()
-    ]
-
-
-def judge(findings: Sequence[Finding]) -> list[Verdict]:
+def judge(findings: Sequence[Finding]) -> list[Event]:
     """The article's verdicts: per place one of the withdrawal family, and the other kinds."""
     lead_kinds = {f.kind for f in findings if f.lead and f.kind in FAMILY}
     by_place: dict[str, list[Finding]] = defaultdict(list)
     for finding in findings:
         by_place[finding.place].append(finding)
-    verdicts: list[Verdict] = []
+    verdicts: list[Event] = []
     for found in by_place.values():
         family = [f for f in found if f.kind in FAMILY]
         if family and (verdict := _withdrawal_family(family, lead_kinds)):
             verdicts.append(verdict)
-        verdicts += _others([f for f in found if f.kind not in FAMILY])
+        verdicts += merge(f.event(f.kind, f.reason) for f in found if f.kind not in FAMILY)
     return verdicts
