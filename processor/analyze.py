@@ -1,7 +1,8 @@
 """The pure reading pipeline: a document's text in, what it says out.
 
-normalize → language → sentences → mentions → events. No I/O; runs in a
-worker process so the event loop never waits on it.
+normalize → language → sentences → mentions → events, each event's sentences
+in the language of their paragraphs. No I/O; runs in a worker process so the
+event loop never waits on it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from processor.language import detect
 from processor.mentions import Mention, find_cues, find_places, words
 from processor.normalize import normalize
 from processor.sentences import sentences
+from processor.verdicts import in_languages
 
 # About 30 pages of news text; longer documents are almost always page dumps or
 # archives, and reading more would only cost time.
@@ -63,7 +65,11 @@ def analyze(title: str, text: str, *, fingerprinted: bool = True) -> Analysis:
     paragraphs = [(doc.locate(p.start), p.language) for p in report.paragraphs]
     mentions = find_places(doc, full, places, tokens)
     cues = find_cues(doc, full, lexicon(), tokens, paragraphs)
-    events = classify(doc, full, sentences(doc.text), mentions, cues, places)
+    events = in_languages(
+        classify(doc, full, sentences(doc.text), mentions, cues, places),
+        [(p.start, p.end, p.language) for p in report.paragraphs],
+        report.language,
+    )
     shingled = fingerprint(body) if fingerprinted else None
     return Analysis(
         text=full,

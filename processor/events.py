@@ -4,8 +4,8 @@ For every place mention in a sentence, the nearest action cue (withdrawal,
 redeployment, reinforcement, attack, remain) decides the kind; cues within a
 few words of a withdrawal cue qualify it (planned, negated); the sentence's
 actors decide whose forces move. Countries get events only where forces leave
-*from* them or talks are about their presence. Per-sentence findings are then
-merged into one event per (place, kind) with the strongest evidence.
+*from* them or talks are about their presence. Each finding keeps its grounds
+(cue and actor as written, what qualified it); processor/verdicts.py judges them.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from processor.gazetteer import Gazetteer
 from processor.mentions import Cue, Mention
 from processor.normalize import Normalized
+from processor.reasons import Grounds, grounds_of
 from processor.tense import past
 from processor.verdicts import Event, Finding, judge, merge
 
@@ -142,24 +143,25 @@ class _Sentence:
             if p.start != exclude
         )
 
-    def begun(self, cue: Cue) -> bool:
+    def aspect(self, cue: Cue) -> str | None:
         """A marker of begun or completed action near the cue in its clause ("has begun",
-        "completed", "уже"), or a past ending on the cue itself ("çekildi", "вывели"), not
-        governed by a planning word ("will complete", "будут выведены")."""
+        "completed", "уже": ``begun``), or a past ending on the cue itself ("çekildi",
+        "вывели": ``past``), not governed by a planning word ("will complete", "будут
+        выведены"); None when neither says the action has begun."""
         at = self.word(cue.start)
         if (
             cue.concept == "withdrawal"
             and past(self.text[cue.start : cue.end])
             and not self.governed(cue.start, exclude=cue.start)
         ):
-            return True
+            return "past"
         start, end = self.clause(cue.start)
         for marker in self.of("begun"):
             if not start <= marker.start < end or abs(self.word(marker.start) - at) > BEGUN_WINDOW:
                 continue
             if not self.governed(marker.start, exclude=marker.start):
-                return True
-        return False
+                return "begun"
+        return None
 
     def planned(self, cue: Cue) -> bool:
         """A planning word near the cue (further before it, where verb-final languages put
@@ -219,7 +221,7 @@ def _withdrawal_kind(sentence: _Sentence, cue: Cue, negotiation: bool) -> str:
         return "denial"
     if negotiation:
         return "negotiation"
-    if sentence.planned(cue) and not sentence.begun(cue):
+    if sentence.planned(cue) and sentence.aspect(cue) is None:
         return "withdrawal_planned"
     return "withdrawal"
 
@@ -279,14 +281,17 @@ def _confidence(sentence: _Sentence, mention: Mention, kind: str, cue: Cue) -> f
     return round(min(score, 0.95), 2)
 
 
-def _reason(sentence: _Sentence, kind: str, cue: Cue, text: str) -> str:
-    words = [f"{cue.concept} cue \u201c{text[cue.start : cue.end]}\u201d", kind.replace("_", " ")]
-    if sentence.has("actor_us"):
-        words.append("US/coalition actor")
-    for concept, said in (("begun", "begun"), ("claim", "claimed"), ("background", "background")):
-        if sentence.has(concept):
-            words.append(said)
-    return ", ".join(words)
+def _grounds(sentence: _Sentence, kind: str, cue: Cue, doc: Normalized, original: str) -> Grounds:
+    """The cue and its nearest actor as written, and what qualified the cue."""
+    at = sentence.word(cue.start)
+    actors = sentence.of("actor_other" if kind == "other" else "actor_us")
+    actor = min(actors, key=lambda c: abs(sentence.word(c.start) - at), default=None)
+    why = sentence.aspect(cue) if kind == "withdrawal" else None
+    if kind == "denial" and sentence.denied(cue):
+        why = "denied"
+    form, said = (original[slice(*doc.span(c.start, c.end))] if c else "" for c in (cue, actor))
+    flags = tuple(c for c in ("claim", "background") if sentence.has(c))
+    return grounds_of(cue.concept, form, kind, why, flags, said)
 
 
 def _sentence_findings(
@@ -314,8 +319,8 @@ def _sentence_findings(
                 o_start,
                 o_end,
                 index,
-                _reason(sentence, kind, cue, sentence.text),
-                begun=cue.concept == "withdrawal" and sentence.begun(cue),
+                _grounds(sentence, kind, cue, doc, original),
+                begun=cue.concept == "withdrawal" and sentence.aspect(cue) is not None,
                 claim=sentence.has("claim"),
                 background=sentence.has("background"),
             )
@@ -403,4 +408,5 @@ def _base_words(text: str, starts: Sequence[int], gazetteer: Gazetteer) -> tuple
 
 
 def _weaker(finding: Finding, penalty: float) -> Finding:
-    return replace(finding, confidence=round(max(finding.confidence - penalty, 0.0), 2))
+    confidence = round(max(finding.confidence - penalty, 0.0), 2)
+    return replace(finding, confidence=confidence, grounds=finding.grounds.marked("anaphor"))

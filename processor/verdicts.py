@@ -17,20 +17,38 @@ a whole decides what it reports there. The rules, in the order they apply:
    withdrawal at one place, the heavier wins (a marked withdrawal more easily).
 
 The other kinds (attack, reinforcement, redeployment …) are kept as they are found: they
-say something else happened, not whether forces are leaving. Pure functions.
+say something else happened, not whether forces are leaving.
+
+Each verdict keeps the sentences that decided it (the strongest first, and for a denial
+the claim it answers), and its reason in words (processor/reasons.py). The language of
+each sentence is the language of its paragraph (``in_languages``), not the article's:
+a bilingual article's English sentence is English. Pure functions.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+
+from processor.reasons import Grounds, sentence_words, verdict_words
 
 LEAD = 2  # headline and first sentence
 LEAD_WEIGHT = 1.5
 BACKGROUND_WEIGHT = 0.3
 FAMILY = ("withdrawal", "withdrawal_planned", "denial", "negotiation", "other")
 MAX_CONFIDENCE = 0.99
+MAX_SENTENCES = 3  # deciding sentences kept per verdict
+# The kind each article-level rule explains when it wins (None: whichever wins).
+_EXPLAINS = {
+    "denied_in_lead": "denial",
+    "answered": "denial",
+    "background_only": None,
+    "plan_in_lead": "withdrawal_planned",
+    "plan_outweighs": "withdrawal_planned",
+    "report_outweighs": "withdrawal",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +62,7 @@ class Finding:
     start: int
     end: int
     sentence: int  # index of the sentence in the article
-    reason: str
+    grounds: Grounds
     begun: bool = False  # the withdrawal is marked as begun or done
     claim: bool = False  # the sentence distances itself ("reportedly", "claimed")
     background: bool = False  # the sentence is about the past
@@ -53,9 +71,26 @@ class Finding:
     def lead(self) -> bool:
         return self.sentence < LEAD
 
-    def event(self, kind: str, reason: str, confidence: float | None = None) -> Event:
+    @property
+    def reason(self) -> str:
+        return sentence_words(self.grounds, self.lead)
+
+    @property
+    def quote(self) -> Quote:
+        return Quote(self.evidence, self.start, self.end, None, self.reason)
+
+    def event(
+        self,
+        kind: str,
+        reason: str,
+        confidence: float | None = None,
+        quotes: tuple[Quote, ...] | None = None,
+    ) -> Event:
         found = self.confidence if confidence is None else confidence
-        return Event(self.place, kind, found, self.evidence, self.start, self.end, reason)
+        sentences = (self.quote,) if quotes is None else quotes
+        return Event(
+            self.place, kind, found, self.evidence, self.start, self.end, reason, None, sentences
+        )
 
     @property
     def weight(self) -> float:
@@ -64,8 +99,21 @@ class Finding:
 
 
 @dataclass(frozen=True, slots=True)
+class Quote:
+    """One deciding sentence as written; offsets index the original text."""
+
+    text: str
+    start: int
+    end: int
+    language: str | None = None  # the language of its paragraph
+    reason: str = ""  # what this sentence says, in words
+
+
+@dataclass(frozen=True, slots=True)
 class Event:
-    """What the article says happens at ``place``; evidence offsets index the original text."""
+    """What the article says happens at ``place``. ``evidence``, ``start``, ``end`` and
+    ``language`` are the main deciding sentence's; ``sentences`` are all that decided,
+    the main one first (empty only for events made by hand)."""
 
     place: str
     kind: str
@@ -74,6 +122,15 @@ class Event:
     start: int
     end: int
     reason: str = ""  # what decided it, in words
+    language: str | None = None  # the language of the main sentence
+    sentences: tuple[Quote, ...] = ()
+
+    @property
+    def quotes(self) -> tuple[Quote, ...]:
+        """The deciding sentences; for an event made by hand, its evidence alone."""
+        return self.sentences or (
+            Quote(self.evidence, self.start, self.end, self.language, self.reason),
+        )
 
 
 def boosted(confidence: float, repeats: int) -> float:
@@ -81,24 +138,49 @@ def boosted(confidence: float, repeats: int) -> float:
     return round(min(confidence + 0.02 * (repeats - 1), MAX_CONFIDENCE), 2)
 
 
+def _joined(quotes: Iterable[Quote]) -> tuple[Quote, ...]:
+    """Distinct sentences in order (the first of each), at most ``MAX_SENTENCES``."""
+    kept: dict[int, Quote] = {}
+    for quote in quotes:
+        kept.setdefault(quote.start, quote)
+    return tuple(kept.values())[:MAX_SENTENCES]
+
+
 def merge(events: Iterable[Event]) -> list[Event]:
-    """One event per (place, kind): the strongest evidence, boosted per repetition."""
+    """One event per (place, kind): the strongest evidence, boosted per repetition, with
+    the sentences of the others after its own."""
     best: dict[tuple[str, str], Event] = {}
-    count: dict[tuple[str, str], int] = defaultdict(int)
+    seen: dict[tuple[str, str], list[Event]] = defaultdict(list)
     for event in events:
         key = (event.place, event.kind)
-        count[key] += 1
+        seen[key].append(event)
         if key not in best or event.confidence > best[key].confidence:
             best[key] = event
-    return [replace(e, confidence=boosted(e.confidence, count[k])) for k, e in best.items()]
+    return [
+        replace(
+            e,
+            confidence=boosted(e.confidence, len(seen[k])),
+            sentences=_joined(q for o in (e, *seen[k]) for q in o.sentences),
+        )
+        for k, e in best.items()
+    ]
 
 
 def _score(findings: Iterable[Finding]) -> float:
     return sum(f.confidence * f.weight for f in findings)
 
 
-def _strongest(findings: Sequence[Finding]) -> Finding:
-    return max(findings, key=lambda f: (f.confidence * f.weight, -f.sentence))
+def _ranked(findings: Iterable[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: (-f.confidence * f.weight, f.sentence))
+
+
+def _deciding(chosen: Sequence[Finding], answered: Sequence[Finding]) -> tuple[Quote, ...]:
+    """The sentences that decided a verdict, strongest first; a denial keeps the strongest
+    claim it answers among them."""
+    ranked = _ranked(chosen)
+    claims = [f for f in _ranked(answered) if f.sentence != ranked[0].sentence]
+    kept = [ranked[0], *claims[:1], *ranked[1:]]
+    return _joined(f.quote for f in kept)
 
 
 def _withdrawal_family(findings: Sequence[Finding], lead_kinds: set[str]) -> Event | None:
@@ -108,17 +190,19 @@ def _withdrawal_family(findings: Sequence[Finding], lead_kinds: set[str]) -> Eve
         by_kind[finding.kind].append(finding)
     withdrawals = by_kind.get("withdrawal", [])
     denials = by_kind.get("denial", [])
-    reason = ""
+    rules: list[str] = []
+    answering: list[Finding] = []
     denied_in_lead = "denial" in lead_kinds and "withdrawal" not in lead_kinds
     answered = bool(denials) and all(f.claim or _score(denials) >= _score([f]) for f in withdrawals)
     if withdrawals and (denied_in_lead or answered):
-        by_kind["denial"] = denials + [replace(f, kind="denial") for f in withdrawals]
+        answering = [replace(f, kind="denial") for f in withdrawals]
+        by_kind["denial"] = denials + answering
         by_kind.pop("withdrawal")
-        reason = "denied in the article"
+        rules.append("denied_in_lead" if denied_in_lead else "answered")
     withdrawals = by_kind.get("withdrawal", [])
     if withdrawals and all(f.background for f in withdrawals) and "withdrawal" not in lead_kinds:
         by_kind.pop("withdrawal")
-        reason = "withdrawal only as background"
+        rules.append("background_only")
     withdrawals = by_kind.get("withdrawal", [])
     announced = "withdrawal_planned" in lead_kinds and "withdrawal" not in lead_kinds
     if withdrawals and announced and not any(f.begun for f in withdrawals):
@@ -127,7 +211,7 @@ def _withdrawal_family(findings: Sequence[Finding], lead_kinds: set[str]) -> Eve
             replace(f, kind="withdrawal_planned") for f in withdrawals
         ]
         by_kind.pop("withdrawal")
-        reason = "a plan announced in the lead"
+        rules.append("plan_in_lead")
     plans = by_kind.get("withdrawal_planned", [])
     withdrawals = by_kind.get("withdrawal", [])
     if withdrawals and plans:
@@ -137,16 +221,20 @@ def _withdrawal_family(findings: Sequence[Finding], lead_kinds: set[str]) -> Eve
             1.0 if fact else 0.8
         ):
             by_kind.pop("withdrawal")
+            rules.append("plan_outweighs")
         else:
             by_kind.pop("withdrawal_planned")
+            rules.append("report_outweighs")
     ranked = [k for k in FAMILY if by_kind.get(k)]
     if not ranked:
         return None
     kind = max(ranked, key=lambda k: (_score(by_kind[k]), -FAMILY.index(k)))
     chosen = by_kind[kind]
-    best = _strongest(chosen)
-    why = "; ".join(r for r in (best.reason, reason) if r)
-    return best.event(kind, why, boosted(best.confidence, len(chosen)))
+    quotes = _deciding(chosen, answering if kind == "denial" else ())
+    best = _ranked(chosen)[0]
+    said = len({f.sentence for f in chosen})
+    why = verdict_words(best.reason, tuple(r for r in rules if _EXPLAINS[r] in (kind, None)), said)
+    return best.event(kind, why, boosted(best.confidence, len(chosen)), quotes)
 
 
 def judge(findings: Sequence[Finding]) -> list[Event]:
@@ -162,3 +250,22 @@ def judge(findings: Sequence[Finding]) -> list[Event]:
             verdicts.append(verdict)
         verdicts += merge(f.event(f.kind, f.reason) for f in found if f.kind not in FAMILY)
     return verdicts
+
+
+def in_languages(
+    events: Iterable[Event], paragraphs: Sequence[tuple[int, int, str | None]], main: str | None
+) -> list[Event]:
+    """Events with each sentence in the language of the paragraph holding its start
+    (``paragraphs``: start, end, language in the events' offsets, in order), else ``main``."""
+    starts = [p[0] for p in paragraphs]
+
+    def language(at: int) -> str | None:
+        i = bisect_right(starts, at) - 1
+        found = paragraphs[i][2] if i >= 0 and at < paragraphs[i][1] else None
+        return found or main
+
+    placed = []
+    for event in events:
+        quotes = tuple(replace(q, language=language(q.start)) for q in event.quotes)
+        placed.append(replace(event, language=language(event.start), sentences=quotes))
+    return placed
