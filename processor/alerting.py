@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from processor import alerts as rules
 from processor import fanout
 from processor.events import Event
+from processor.evidence import evidence_link, shown
 from services.models import Alert, AlertArticle, AlertEvent, Article
 
 EVIDENCE_IN_SNAPSHOT = 5
@@ -201,19 +202,7 @@ class Book:
             alert.first_seen_at = min(alert.first_seen_at, report.observed_at)
             alert.last_seen_at = max(alert.last_seen_at, report.observed_at)
         alert.evidence.append(
-            {
-                "alert_id": alert.id,
-                "article_id": report.article_id,
-                "opened": before is None,
-                "status": alert.status,
-                "outlet": report.outlet,
-                "language": report.language,
-                "confidence": event.confidence,
-                "evidence": event.evidence,
-                "added_at": now,
-                "url": report.url,
-                "title": report.title,
-            }
+            evidence_link(alert.id, alert.status, before is None, event, report, now)
         )
         self._of_article[report.article_id].append(alert.id)
         self._record(alert, before, now)
@@ -326,18 +315,6 @@ async def _stored_evidence(
     return found
 
 
-def _evidence(link: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "article_id": str(link["article_id"]),
-        "url": link["url"],
-        "title": link["title"],
-        "outlet": link["outlet"],
-        "language": link["language"],
-        "confidence": link["confidence"],
-        "snippet": link["evidence"],
-    }
-
-
 async def write(session: AsyncSession, book: Book) -> None:
     """Write what ``book`` changed: alerts, their evidence, alert events, deliveries."""
     if not book.changes:
@@ -370,7 +347,7 @@ async def write(session: AsyncSession, book: Book) -> None:
         ]
         snapshot = {
             **change.snapshot,
-            "evidence": [_evidence(link) for link in latest[:EVIDENCE_IN_SNAPSHOT]],
+            "evidence": [shown(link) for link in latest[:EVIDENCE_IN_SNAPSHOT]],
         }
         events.append(
             {

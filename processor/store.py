@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -281,7 +281,9 @@ async def _write_articles(
             "evidence": e.evidence,
             "evidence_start": e.start,
             "evidence_end": e.end,
-            "language": analysis.language,
+            "language": e.language or analysis.language,
+            "reason": e.reason,
+            "sentences": [asdict(q) for q in e.quotes],
         }
         for a, analysis in readings
         for e in analysis.events

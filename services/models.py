@@ -131,7 +131,10 @@ class Event(Base):
     evidence: Mapped[str] = mapped_column(Text)
     evidence_start: Mapped[int]
     evidence_end: Mapped[int]
-    language: Mapped[str | None] = mapped_column(String(16))
+    language: Mapped[str | None] = mapped_column(String(16))  # of the evidence sentence
+    reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Every deciding sentence, the main one first: {text, start, end, language, reason}.
+    sentences: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
 
 class Alert(Base):
@@ -167,10 +170,13 @@ class AlertArticle(Base):
     opened: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(16))  # the alert's status once this article counted
     outlet: Mapped[str] = mapped_column(String(256), default="", server_default="")
-    language: Mapped[str | None] = mapped_column(String(16))
+    language: Mapped[str | None] = mapped_column(String(16))  # the article's: counted by status
     confidence: Mapped[float] = mapped_column(Float)
     evidence: Mapped[str] = mapped_column(Text)
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    evidence_language: Mapped[str | None] = mapped_column(String(16))  # of the sentence
+    reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    sentences: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
 
 class AlertEvent(Base):
