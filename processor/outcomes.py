@@ -44,6 +44,8 @@ async def _article(session: AsyncSession, article_id: Any) -> dict[str, Any]:
                 "kind": e.kind,
                 "confidence": e.confidence,
                 "evidence": e.evidence,
+                "language": e.language,
+                "reason": e.reason,
             }
             for e in events
         ],

@@ -174,13 +174,13 @@ def _ranked(findings: Iterable[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: (-f.confidence * f.weight, f.sentence))
 
 
-def _deciding(chosen: Sequence[Finding], answered: Sequence[Finding]) -> tuple[Quote, ...]:
-    """The sentences that decided a verdict, strongest first; a denial keeps the strongest
+def _deciding(
+    main: Finding, chosen: Sequence[Finding], answered: Sequence[Finding]
+) -> tuple[Quote, ...]:
+    """The sentences that decided a verdict, ``main`` first; a denial keeps the strongest
     claim it answers among them."""
-    ranked = _ranked(chosen)
-    claims = [f for f in _ranked(answered) if f.sentence != ranked[0].sentence]
-    kept = [ranked[0], *claims[:1], *ranked[1:]]
-    return _joined(f.quote for f in kept)
+    claims = [f for f in _ranked(answered) if f.sentence != main.sentence]
+    return _joined(f.quote for f in (main, *claims[:1], *_ranked(chosen)))
 
 
 def _withdrawal_family(findings: Sequence[Finding], lead_kinds: set[str]) -> Event | None:
@@ -230,11 +230,14 @@ def _withdrawal_family(findings: Sequence[Finding], lead_kinds: set[str]) -> Eve
         return None
     kind = max(ranked, key=lambda k: (_score(by_kind[k]), -FAMILY.index(k)))
     chosen = by_kind[kind]
-    quotes = _deciding(chosen, answering if kind == "denial" else ())
     best = _ranked(chosen)[0]
+    # A denial answering a claim is told by the denying sentence, the claim beside it.
+    claims = answering if kind == "denial" else []
+    main = _ranked(denials)[0] if claims and denials else best
     said = len({f.sentence for f in chosen})
-    why = verdict_words(best.reason, tuple(r for r in rules if _EXPLAINS[r] in (kind, None)), said)
-    return best.event(kind, why, boosted(best.confidence, len(chosen)), quotes)
+    why = verdict_words(main.reason, tuple(r for r in rules if _EXPLAINS[r] in (kind, None)), said)
+    quotes = _deciding(main, chosen, claims)
+    return main.event(kind, why, boosted(best.confidence, len(chosen)), quotes)
 
 
 def judge(findings: Sequence[Finding]) -> list[Event]:

@@ -23,6 +23,7 @@ from services.api.pagination import (
     cursor_param,
     split_page,
 )
+from services.api.sentences import SentenceOut, sentences_out
 from services.api.vocabulary import (
     AlertEventType,
     AlertStatus,
@@ -65,9 +66,14 @@ class AlertArticleOut(BaseModel):
     url: str | None
     title: str
     outlet: str
-    language: str | None
+    language: str | None = Field(description="the language of the sentence that reported it")
+    article_language: str | None = Field(
+        description="the article's main language (what the alert's languages count)"
+    )
     confidence: float
     snippet: str = Field(description="the sentence that reported it, as written")
+    reason: str = Field(description="why it was read so, in words (cue, tense, actor, stance)")
+    sentences: list[SentenceOut] = Field(description="every sentence that decided, main first")
     opened: bool = Field(description="this article opened the alert")
     status: AlertStatus = Field(description="the alert's status once this article counted")
     added_at: datetime
@@ -152,7 +158,8 @@ def alert_filters(
     kind: Annotated[list[EventKind] | None, Query(description="event kinds")] = None,
     status: Annotated[list[AlertStatus] | None, Query(description="statuses")] = None,
     language: Annotated[
-        list[LanguageCode] | None, Query(description="reported in any of these languages")
+        list[LanguageCode] | None,
+        Query(description="reported by an article in any of these (main) languages"),
     ] = None,
     since: Annotated[Instant | None, Query(description="last_seen_at at or after")] = None,
     until: Annotated[Instant | None, Query(description="last_seen_at before")] = None,
@@ -201,9 +208,17 @@ async def _articles(session: AsyncSession, alert_id: uuid.UUID) -> list[AlertArt
                 "url": url,
                 "title": title,
                 "outlet": link.outlet,
-                "language": link.language,
+                "language": link.evidence_language or link.language,
+                "article_language": link.language,
                 "confidence": link.confidence,
                 "snippet": link.evidence,
+                "reason": link.reason,
+                "sentences": sentences_out(
+                    link.sentences,
+                    link.evidence,
+                    link.evidence_language or link.language,
+                    link.reason,
+                ),
                 "opened": link.opened,
                 "status": link.status,
                 "added_at": link.added_at,

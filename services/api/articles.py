@@ -39,6 +39,7 @@ from services.api.pagination import (
     split_page,
 )
 from services.api.search import check_search, fts5_query, parse_search, tsquery
+from services.api.sentences import SentenceOut, sentences_out
 from services.api.vocabulary import (
     AlertStatus,
     Country,
@@ -84,7 +85,15 @@ class EventOut(BaseModel):
     evidence: str = Field(description="the sentence that says it, as written")
     evidence_start: int
     evidence_end: int
-    language: str | None
+    language: str | None = Field(description="the language of that sentence")
+    reason: str = Field(description="why it was read so, in words (cue, tense, actor, stance)")
+    sentences: list[SentenceOut] = Field(description="every sentence that decided, main first")
+
+
+def event_out(event: Event) -> EventOut:
+    columns = {name: getattr(event, name) for name in EventOut.model_fields}
+    said = (event.evidence, event.language, event.reason, event.evidence_start, event.evidence_end)
+    return EventOut.model_validate({**columns, "sentences": sentences_out(event.sentences, *said)})
 
 
 class SightingOut(BaseModel):
@@ -293,7 +302,7 @@ async def _readings(session: AsyncSession, article_id: uuid.UUID) -> dict[str, o
     )
     return {
         "mentions": [MentionOut.model_validate(m, from_attributes=True) for m in mentions],
-        "events": [EventOut.model_validate(e, from_attributes=True) for e in events],
+        "events": [event_out(e) for e in events],
         "sightings": [SightingOut.model_validate(s, from_attributes=True) for s in sightings],
         "alerts": [AlertRef.model_validate(a, from_attributes=True) for a in alerts],
     }

@@ -56,7 +56,8 @@ def headline(alert: Alert) -> str:
 async def latest_evidence(
     session: AsyncSession, alert_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, dict[str, Any]]:
-    """Per alert, its newest article's evidence: the sentence, language, outlet, link."""
+    """Per alert, its newest article's evidence: the sentence, its language and reason,
+    the outlet, the link."""
     if not alert_ids:
         return {}
     rows = await session.execute(
@@ -71,7 +72,8 @@ async def latest_evidence(
             link.alert_id,
             {
                 "snippet": link.evidence,
-                "language": link.language,
+                "language": link.evidence_language or link.language,
+                "reason": link.reason,
                 "outlet": link.outlet,
                 "url": url,
                 "title": title,
@@ -102,13 +104,14 @@ def atom_feed(
     for alert in alerts:
         said = evidence.get(alert.id, {})
         outlets = ", ".join(alert.outlets)
+        why = f"why: {said['reason']}; " if said.get("reason") else ""
         feed.add_item(
             title=headline(alert),
             link=f"{base}/places/{alert.place}/view",
             description=(
                 f"{said.get('snippet', '')}\n— {said.get('outlet', '')} "
                 f"({said.get('language')}), {said.get('url') or 'no link'}; "
-                f"{len(alert.outlets)} outlets: {outlets}; "
+                f"{why}{len(alert.outlets)} outlets: {outlets}; "
                 f"languages: {', '.join(alert.languages)}; {base}/alerts/{alert.id}"
             ),
             unique_id=f"urn:uuid:{alert.id}",
@@ -223,6 +226,7 @@ def _evidence_row(evidence: dict[uuid.UUID, dict[str, Any]], alert: Alert) -> di
     return {
         "evidence": said.get("snippet"),
         "evidence_language": said.get("language"),
+        "evidence_reason": said.get("reason"),
         "evidence_url": said.get("url"),
     }
 
@@ -259,6 +263,7 @@ ALERT_COLUMNS = (
     "updated_at",
     "evidence",
     "evidence_language",
+    "evidence_reason",
     "evidence_url",
 )
 ARTICLE_COLUMNS = (

@@ -55,8 +55,9 @@ class Evidence(BaseModel):
     source: str
     kind: EventKind
     confidence: float
-    language: str | None = Field(description="the article's main language")
+    language: str | None = Field(description="the language of the sentence")
     snippet: str
+    reason: str = Field(description="why it was read so, in words (cue, tense, actor, stance)")
     created_at: datetime
 
 
@@ -103,6 +104,7 @@ async def evidence_at(session: AsyncSession, place_id: str, limit: int) -> list[
                 "confidence": event.confidence,
                 "language": event.language,
                 "snippet": event.evidence,
+                "reason": event.reason,
                 "created_at": created_at,
             }
         )

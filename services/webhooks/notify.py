@@ -77,7 +77,8 @@ def _place_name(place_id: str) -> str:
 
 def message(body: bytes) -> tuple[str, str]:
     """(title, text) of an alert event's notification, from its webhook body: place,
-    kind, status, the newest evidence sentence as written, its outlet, language and link."""
+    kind, status, the newest evidence sentence as written, its outlet, the sentence's
+    language, why it was read so, and the link."""
     event = json.loads(body)
     data: Mapping[str, Any] = event.get("data", {})
     alert: Mapping[str, Any] = data.get("alert") or {}
@@ -94,6 +95,8 @@ def message(body: bytes) -> tuple[str, str]:
         said = evidence[0]
         lines.append(f"“{said.get('snippet')}”")
         lines.append(f"— {said.get('outlet')} ({said.get('language') or '?'})")
+        if said.get("reason"):
+            lines.append(f"Why: {said['reason']}")
         if said.get("url"):
             lines.append(str(said["url"]))
     outlets = alert.get("outlets") or []
