@@ -9,8 +9,12 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from processor.gazetteer import gazetteer
+from services.db import create_engine, sessionmaker
+from services.models import AlertEvent
+from services.settings import Settings
 from tests.apikit import api_client, is_problem, seeded
 from tests.conftest import Template
 
@@ -111,12 +115,46 @@ async def test_alert_detail_has_articles_outlets_languages_and_history(
     first, second = detail["articles"]
     assert first["opened"]
     assert not second["opened"]
-    assert {first["language"], second["language"]} == {"ru", "en"}
+    assert {first["article_language"], second["article_language"]} == {"ru", "en"}
     assert all(a["snippet"] and a["outlet"] and a["title"] for a in detail["articles"])
+    assert all(a["reason"].startswith("withdrawal cue \u201c") for a in detail["articles"])
+    assert all(a["sentences"][0]["text"] == a["snippet"] for a in detail["articles"])
     assert [h["type"] for h in detail["history"]] == ["alert.created", "alert.updated"]
     assert detail["history"][0]["status"] == "reported"
     assert detail["history"][1]["changes"]["status"] == ["reported", "corroborated"]
     assert sorted(detail["outlets"]) == sorted(a["outlet"] for a in detail["articles"])
+
+
+async def test_evidence_is_in_its_sentences_language_with_its_reason(
+    pg_template: Template, api: httpx.AsyncClient
+) -> None:
+    """The bilingual article (mostly English) corroborated Qasrak with its Arabic lead: the
+    evidence says Arabic, the alert's languages count the article's English."""
+    (alert,) = await _items(api, "place=qasrak&kind=withdrawal")
+    detail = (await api.get(f"/alerts/{alert['id']}")).json()
+    bilingual = next(a for a in detail["articles"] if a["article_language"] == "en")
+    assert bilingual["language"] == "ar"
+    assert {s["language"] for s in bilingual["sentences"]} == {"ar", "en"}
+    assert "actor \u201c" in bilingual["reason"]
+    assert set(detail["languages"]) == {"ru", "en"}
+
+    # The alert as subscribers got it (webhooks, the alerts topic) says the same.
+    engine = create_engine(Settings(database_url=(await seeded(pg_template)).url))
+    try:
+        async with sessionmaker(engine)() as session:
+            updated = await session.scalar(
+                select(AlertEvent.alert)
+                .where(AlertEvent.alert_id == uuid.UUID(alert["id"]))
+                .where(AlertEvent.type == "alert.updated")
+            )
+    finally:
+        await engine.dispose()
+    assert updated is not None
+    newest = updated["evidence"][0]
+    assert (newest["language"], newest["article_language"]) == ("ar", "en")
+    assert newest["reason"] == bilingual["reason"]
+    assert newest["snippet"] == bilingual["snippet"]
+    assert newest["sentences"] == bilingual["sentences"]
 
 
 async def test_errors_are_problem_documents(api: httpx.AsyncClient) -> None:

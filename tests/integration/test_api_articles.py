@@ -89,9 +89,30 @@ async def test_article_detail(api: httpx.AsyncClient, seed_ids: dict[str, str]) 
     assert qasrak[0]["kind"] == "withdrawal"
     event = qasrak[0]
     assert article["text"][event["evidence_start"] : event["evidence_end"]] == event["evidence"]
+    assert event["language"] == "ru"
+    assert event["reason"].startswith("withdrawal cue \u201c")
+    main, *_ = event["sentences"]
+    assert (main["text"], main["start"], main["end"], main["language"]) == (
+        event["evidence"],
+        event["evidence_start"],
+        event["evidence_end"],
+        "ru",
+    )
+    for sentence in event["sentences"]:
+        assert article["text"][sentence["start"] : sentence["end"]] == sentence["text"]
     assert [s["match"] for s in article["sightings"]] == ["new"]
     assert ("qasrak", "withdrawal") in {(a["place"], a["kind"]) for a in article["alerts"]}
     is_problem(await api.get("/articles/00000000-0000-0000-0000-000000000000"), 404)
+
+
+async def test_events_of_a_bilingual_article_are_in_their_sentences_languages(
+    api: httpx.AsyncClient, seed_ids: dict[str, str]
+) -> None:
+    article = (await api.get(f"/articles/{seed_ids['001']}")).json()
+    assert article["language"] == "en"
+    (qasrak,) = [e for e in article["events"] if e["place"] == "qasrak"]
+    assert qasrak["language"] == "ar"  # its main sentence is the Arabic lead
+    assert {s["language"] for s in qasrak["sentences"]} == {"ar", "en"}
 
 
 async def test_sqlite_full_text_and_pages_hold(tmp_path: Path) -> None:

@@ -111,6 +111,12 @@ async def test_place_page_quotes_evidence_in_every_language(api: httpx.AsyncClie
     assert {"ru", "ar"} <= languages
     assert any(re.search("[\u0600-\u06ff]", text) for _, text in quotes)  # Arabic script
     assert any(re.search("[\u0400-\u04ff]", text) for _, text in quotes)  # Cyrillic
+    # Each quote is marked in its sentence's language: the bilingual article's Arabic
+    # sentences are Arabic though the article is mostly English.
+    arabic = [a for a, text in quotes if re.search("[\u0600-\u06ff]", text)]
+    assert arabic
+    assert all(a.get("lang") == "ar" for a in arabic)
+    assert "Why: withdrawal cue \u201c" in response.text
 
     persian = _parse((await api.get("/places/ain-al-asad/view")).text)
     assert any(a.get("lang") == "fa" and a.get("dir") == "auto" for a, _ in persian.quotes)

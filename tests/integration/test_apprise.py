@@ -59,6 +59,7 @@ async def test_a_readable_notification_arrives_through_retries(
     assert created["title"] == "New alert: Ain al-Asad — withdrawal, reported"
     assert "“US forces withdrew from Ain al-Asad air base" in created["message"]
     assert "— Outlet A (en)" in created["message"]
+    assert "Why: withdrawal cue “withdrew”" in created["message"]
     assert updated["title"] == "Alert updated: Ain al-Asad — withdrawal, corroborated"
     assert "Status: reported → corroborated" in updated["message"]
     assert "2 outlets" in updated["message"]

@@ -67,7 +67,14 @@ async def test_an_alert_is_delivered_signed_and_verifiable(
         "withdrawal",
         "reported",
     )
-    assert alert["evidence"][0]["snippet"]
+    (said,) = alert["evidence"]
+    assert said["snippet"] == AIN_AL_ASAD
+    assert (said["language"], said["article_language"]) == ("en", "en")
+    assert said["reason"].startswith("withdrawal cue \u201cwithdrew\u201d")
+    assert said["sentences"] == [
+        {"text": AIN_AL_ASAD, "start": 0, "end": len(AIN_AL_ASAD), "language": "en",
+         "reason": said["reason"]}
+    ]  # fmt: skip
     (attempt,) = await attempts(engine)
     assert (attempt.number, attempt.status, attempt.response) == (1, 200, "thanks")
     assert attempt.latency_ms is not None

@@ -33,3 +33,25 @@ def test_the_sources_file_names_an_apprise_url_instead_of_a_url() -> None:
 def test_a_test_event_reads_as_one() -> None:
     body = json.dumps({"type": "webhook.test", "data": {"subscription": "chat"}}).encode()
     assert message(body) == ("Drawdown: test notification", "Subscription chat works.")
+
+
+def test_an_alert_reads_with_its_sentence_its_language_and_why() -> None:
+    said = {
+        "snippet": "انسحبت القوات الأمريكية من قاعدة قسرك",
+        "outlet": "Enab Baladi",
+        "language": "ar",
+        "article_language": "en",
+        "reason": "withdrawal cue “انسحبت”, actor “الأمريكية”; headline or lead",
+        "url": "https://example.org/a",
+    }
+    alert = {"place": "qasrak", "kind": "withdrawal", "status": "reported", "evidence": [said]}
+    body = json.dumps({"type": "alert.created", "data": {"alert": alert, "changes": {}}})
+    title, text = message(body.encode())
+    assert title == "New alert: Qasrak — withdrawal, reported"
+    lines = text.splitlines()
+    assert lines[:4] == [
+        "“انسحبت القوات الأمريكية من قاعدة قسرك”",
+        "— Enab Baladi (ar)",
+        "Why: withdrawal cue “انسحبت”, actor “الأمريكية”; headline or lead",
+        "https://example.org/a",
+    ]
