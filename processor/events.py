@@ -281,12 +281,14 @@ def _confidence(sentence: _Sentence, mention: Mention, kind: str, cue: Cue) -> f
     return round(min(score, 0.95), 2)
 
 
-def _grounds(sentence: _Sentence, kind: str, cue: Cue, doc: Normalized, original: str) -> Grounds:
+def _grounds(
+    sentence: _Sentence, kind: str, cue: Cue, aspect: str | None, doc: Normalized, original: str
+) -> Grounds:
     """The cue and its nearest actor as written, and what qualified the cue."""
     at = sentence.word(cue.start)
     actors = sentence.of("actor_other" if kind == "other" else "actor_us")
     actor = min(actors, key=lambda c: abs(sentence.word(c.start) - at), default=None)
-    why = sentence.aspect(cue) if kind == "withdrawal" else None
+    why = aspect if kind == "withdrawal" else None
     if kind == "denial" and sentence.denied(cue):
         why = "denied"
     form, said = (original[slice(*doc.span(c.start, c.end))] if c else "" for c in (cue, actor))
@@ -310,6 +312,7 @@ def _sentence_findings(
         if found is None:
             continue
         kind, cue = found
+        aspect = sentence.aspect(cue) if cue.concept == "withdrawal" else None
         findings.append(
             Finding(
                 mention.place,
@@ -319,8 +322,8 @@ def _sentence_findings(
                 o_start,
                 o_end,
                 index,
-                _grounds(sentence, kind, cue, doc, original),
-                begun=cue.concept == "withdrawal" and sentence.aspect(cue) is not None,
+                _grounds(sentence, kind, cue, aspect, doc, original),
+                begun=aspect is not None,
                 claim=sentence.has("claim"),
                 background=sentence.has("background"),
             )
