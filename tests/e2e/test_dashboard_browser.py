@@ -217,6 +217,7 @@ async def test_dashboard_in_chromium_after_replaying_the_seeds(
     assert arabic, qasrak_evidence
     assert cyrillic, qasrak_evidence
     assert all(q["rtl"] and q["direction"] == "rtl" for q in arabic), arabic
+    assert all(q["lang"] == "ar" for q in arabic), arabic  # the sentence's, not the article's
     assert not any(q["rtl"] for q in cyrillic), cyrillic
     await page.screenshot(path=ARTIFACTS / "place-qasrak.png", full_page=True)
 
