@@ -83,7 +83,7 @@ class _Alert:
     last_seen_at: datetime
     denied_by: list[str] = field(default_factory=list)  # outlets that denied it
     answered_by: list[str] = field(default_factory=list)  # other outlets reporting it since
-    disputed_at: datetime | None = None  # when the latest denial was observed
+    disputed_at: datetime | None = None  # when the first denial was observed
     new: bool = False
     changed: bool = False
     evidence: list[dict[str, Any]] = field(default_factory=list)  # added by the batch, in order
@@ -139,8 +139,8 @@ def _status(alert: _Alert) -> str:
 
 
 def _answer(alert: _Alert, outlet: str, observed_at: datetime) -> None:
-    """A report of the claim after the latest denial, from an outlet that did not deny it,
-    answers the denial."""
+    """A report of the claim after the first denial, from an outlet that did not deny it,
+    answers the denials."""
     if (
         alert.disputed_at is not None
         and observed_at > alert.disputed_at
@@ -263,9 +263,8 @@ class Book:
                 before = alert.state()
                 alert.denied_by = sorted({*alert.denied_by, report.outlet})
                 alert.answered_by = [o for o in alert.answered_by if o != report.outlet]
-                if alert.disputed_at is None or report.observed_at > alert.disputed_at:
+                if alert.disputed_at is None or report.observed_at < alert.disputed_at:
                     alert.disputed_at = report.observed_at
-                    alert.answered_by = []  # what was said before this denial does not answer it
                 alert.status = _status(alert)
                 alert.updated_at = now
                 self._record(alert, before, now)

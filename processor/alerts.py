@@ -10,10 +10,10 @@ Status grows with independent corroboration:
 
 A status follows the weight of evidence on each side, so that one more report
 of the same claim or the same denial changes nothing: an alert is disputed from
-the first denial by an outlet; it is answered once as many other outlets as
-have denied it (and at least two) report the claim after the latest denial,
-and then shows its corroboration again. A denial from a further outlet opens
-the question again; a repeated denial, or a repeated claim, does not.
+the first denial; it is answered once as many other outlets as have denied it,
+and at least two, have reported the claim since that first denial, and then
+shows its corroboration again. It is disputed again only when more outlets
+have denied it than have answered; a repeated denial or claim moves nothing.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def alertable(event: Event, kinds: Collection[str], min_confidence: float) -> bo
 
 
 def answered(denials: int, answers: int) -> bool:
-    """Whether ``answers`` outlets reporting the claim after the latest denial outweigh
+    """Whether ``answers`` outlets reporting the claim since the first denial outweigh
     the ``denials`` outlets that denied it."""
     return answers >= max(MIN_ANSWERS, denials)
 

@@ -155,7 +155,7 @@ class Alert(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # The other side (processor/alerts.py): outlets that denied it, when the latest denial
+    # The other side (processor/alerts.py): outlets that denied it, when the first denial
     # was observed, and the other outlets that have reported it since.
     denied_by: Mapped[list[str]] = mapped_column(JSON, default=list)
     disputed_at: Mapped[datetime | None] = mapped_column()

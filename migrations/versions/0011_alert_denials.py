@@ -2,7 +2,7 @@
 
 A denial used to set ``disputed`` outright and the next report of the claim could
 set ``confirmed`` again, so one story flipped back and forth with every article.
-An alert now keeps the outlets that denied it, when the latest denial was seen,
+An alert now keeps the outlets that denied it, when the first denial was seen,
 and the other outlets that reported it since (processor/alerts.py). Alerts already
 disputed count as denied at their last update, by an outlet not known.
 

@@ -147,11 +147,13 @@ CLAIMS = [
     "American troops have left the Ain al-Asad base in Anbar, a local source said.",
     "US troops left the Ain al-Asad air base overnight, residents said.",
     "Two witnesses said American forces completed their withdrawal from Ain al-Asad.",
+    "US soldiers withdrew from the Ain al-Asad air base, a local official told reporters.",
 ]
 DENIALS = [
     "The Pentagon denied reports that US forces had withdrawn from Ain al-Asad.",
     "A CENTCOM spokesman again denied that American troops had left Ain al-Asad.",
     "Iraqi officials denied that US forces have withdrawn from the Ain al-Asad base.",
+    "Kurdish officials denied reports that American forces left the Ain al-Asad base.",
 ]
 
 
@@ -167,13 +169,15 @@ async def test_one_more_report_of_the_same_side_does_not_flip_the_status(
         (CLAIMS[3], "A", "disputed"),  # one outlet answering is not enough
         (DENIALS[1], "D", "disputed"),  # the same outlet denying again: no change at all
         (CLAIMS[4], "E", "confirmed"),  # two other outlets have answered the one denial
-        (DENIALS[2], "F", "disputed"),  # a second outlet denies: asked again
+        (DENIALS[2], "F", "confirmed"),  # two answers hold against two denials
+        (DENIALS[3], "G", "disputed"),  # three denials outweigh two answers
+        (CLAIMS[5], "H", "confirmed"),  # three against three
     ]
     for text, outlet, expected in steps:
         await _save(engine, text, f"Outlet {outlet}")
         assert (await _alert(engine)).status == expected, text
     alert = await _alert(engine)
-    assert alert.denied_by == ["Outlet D", "Outlet F"]
+    assert alert.denied_by == ["Outlet D", "Outlet F", "Outlet G"]
     statuses = [
         e.changes["status"]
         for e in await _events(engine)
@@ -185,6 +189,7 @@ async def test_one_more_report_of_the_same_side_does_not_flip_the_status(
         ["confirmed", "disputed"],
         ["disputed", "confirmed"],
         ["confirmed", "disputed"],
+        ["disputed", "confirmed"],
     ]
     repeated = [e for e in await _events(engine) if e.alert_id == alert.id][5:6]
     assert [e.changes.get("denied_by") for e in repeated] == [None]  # D's second denial: none

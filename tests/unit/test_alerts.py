@@ -29,6 +29,7 @@ def test_status_thresholds(outlets: int, languages: int, expected: str) -> None:
 
 
 def test_a_denial_holds_until_as_many_other_outlets_answer_it_and_at_least_two() -> None:
+    """Answers count from the first denial on; denials and answers are weighed together."""
     assert status(3, 2, disputed=True, denials=1, answers=0) == "disputed"
     assert status(3, 2, disputed=True, denials=1, answers=1) == "disputed"
     assert status(3, 2, disputed=True, denials=1, answers=2) == "confirmed"
