@@ -436,7 +436,7 @@ COUNTS = {
     "doubled_alert_events": (
         "SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM alert_events "
         "GROUP BY alert_id, type, alert->>'status', alert->>'article_count', "
-        "alert->>'sighting_count') AS changes"
+        "alert->>'sighting_count', alert->>'denied_by') AS changes"
     ),
     "deliveries": "SELECT count(*) FROM deliveries",
 }
