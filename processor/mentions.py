@@ -145,17 +145,30 @@ class _Context:
 
     def in_list(self, at: int, last: int) -> bool:
         """Beside a named base across a conjunction ("… وحرير", "… Ain al-Asad and Harir",
-        "Tenef ve Şeddadi")."""
+        "Tenef ve Şeddadi"), or a conjunction and the preposition the list repeats
+        ("li Hewlêrê û li Herîrê", "… وفي حرير")."""
         texts, conjunctions = self.tokens.texts, self.gazetteer.conjunctions
         if texts[at][:1] in conjunctions and at - 1 in self.named_ends:
             return True
-        if at >= 2 and texts[at - 1] in conjunctions and at - 2 in self.named_ends:
+        if at >= 2 and self._joins(at - 1) and at - 2 in self.named_ends:
             return True
-        return (
-            last + 2 < len(texts)
-            and texts[last + 1] in conjunctions
-            and last + 2 in self.named_starts
+        if at >= 3 and self._joins(at - 2, at - 1) and at - 3 in self.named_ends:
+            return True
+        after = len(texts) - last - 1
+        return (after >= 2 and self._joins(last + 1) and last + 2 in self.named_starts) or (
+            after >= 3 and self._joins(last + 1, last + 2) and last + 3 in self.named_starts
         )
+
+    def _joins(self, conjunction: int, preposition: int | None = None) -> bool:
+        """Whether the word at ``conjunction`` is one (alone, or as the clitic of a
+        preposition: "وفي"), followed by the list's preposition at ``preposition``."""
+        texts, gazetteer = self.tokens.texts, self.gazetteer
+        word = texts[conjunction]
+        if preposition is None:
+            return word in gazetteer.conjunctions or (
+                word[:1] in gazetteer.conjunctions and word[1:] in gazetteer.list_prepositions
+            )
+        return word in gazetteer.conjunctions and texts[preposition] in gazetteer.list_prepositions
 
     def qualified(self, at: int, last: int, window: int = CONTEXT_WINDOW) -> bool:
         return self.near_base_noun(at, last, window) or self.in_list(at, last)
@@ -337,6 +350,32 @@ def _by_sound(context: _Context, covered: set[int]) -> list[tuple[int, int, str]
     return found
 
 
+def _qualified(
+    context: _Context, qualified: list[tuple[int, int, str]]
+) -> list[tuple[int, int, str]]:
+    """The names that are ordinary words too which their context makes bases; one accepted
+    can make the next one a list of bases ("li Firokexaneya … Hewlêrê û li Herîrê")."""
+    accepted: list[tuple[int, int, str]] = []
+    waiting = list(qualified)
+    while waiting:
+        found = [
+            (at, last, place)
+            for at, last, place in waiting
+            if context.qualified(
+                at, last, ADJACENT if context.capitalised(at) is None else CONTEXT_WINDOW
+            )
+        ]
+        if not found:
+            break
+        accepted += found
+        waiting = [m for m in waiting if m not in found]
+        for at, last, place in found:
+            if not context.gazetteer.get(place).is_country:
+                context.named_starts.add(at)
+                context.named_ends.add(last)
+    return accepted
+
+
 def find_places(
     doc: Normalized, original: str, gazetteer: Gazetteer, tokens: Words | None = None
 ) -> list[Mention]:
@@ -355,13 +394,7 @@ def find_places(
         {a for a, _ in bases},
         covered,
     )
-    candidates += [
-        (at, last, place)
-        for at, last, place in qualified
-        if context.qualified(
-            at, last, ADJACENT if context.capitalised(at) is None else CONTEXT_WINDOW
-        )
-    ]
+    candidates += _qualified(context, qualified)
     covered = {i for at, last, _ in candidates for i in range(at, last + 1)}
     candidates += _by_sound(context, covered)
     spans = sorted(

@@ -62,6 +62,11 @@ def test_the_base_does_not_refer_back_when_two_bases_were_named() -> None:
         ("پایگاههای عینالاسد و حریر", ["ain-al-asad", "harir"]),
         ("قاعدة عين الأسد وحرير", ["ain-al-asad", "harir"]),
         ("بازار حریر در اربیل شلوغ است", []),  # silk market: not the base
+        # A list that repeats its preposition, after a name its own base noun qualified.
+        ("The troops are at Ain al-Asad and at Harir.", ["ain-al-asad", "harir"]),
+        ("تتمركز القوات في قاعدة عين الأسد وفي حرير.", ["ain-al-asad", "harir"]),
+        ("Hêz li Firokexaneya Hewlêrê û li Herîrê ne.", ["erbil-air-base", "harir"]),
+        ("They wear silk and in harir.", []),
     ],
 )
 def test_qualified_names_count_only_beside_a_base(text: str, places: list[str]) -> None:
