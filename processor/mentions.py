@@ -128,19 +128,31 @@ class _Context:
         text, tokens = self.doc.text, self.tokens
         return _SENTENCE_END.search(text, tokens.ends[a], tokens.starts[b]) is None
 
+    def descriptor(self, index: int) -> bool:
+        """A word that describes a base ("military", "هوایی", "الجوية") but is not its noun."""
+        unsounded = self.gazetteer.unsounded
+        word = self.tokens.texts[index]
+        return unsounded is not None and unsounded.inflected(word) and not self.base_noun(index)
+
     def near_base_noun(self, at: int, last: int, window: int, after: bool = True) -> bool:
-        """A base noun within ``window`` words in the sentence, with no other name between
-        ("پایگاه عینالاسد قرار است": the base noun is Ain al-Asad's)."""
-        for i in range(at - 1, max(-1, at - 1 - window), -1):
-            if i in self.named or not self._same_sentence(i, at):
-                break
-            if self.base_noun(i):
-                return True
-        for i in range(last + 1, min(len(self.tokens), last + 1 + window) if after else 0):
-            if i in self.named or not self._same_sentence(last, i):
-                break
-            if self.base_noun(i):
-                return True
+        """A base noun within ``window`` words in the sentence, not counting descriptors
+        ("پایگاه نظامی الحریر"), with no other name between ("پایگاه عینالاسد قرار است":
+        the base noun is Ain al-Asad's) and not the head of a name beside it: the name after
+        it in Arabic script and Hebrew, where the noun comes first ("… قاعدة عين الأسد"),
+        also the name before it in cased scripts, where it may come last ("Rümeylan üssüne
+        3 askeri kargo": the base noun is Rmelan's, not Kargo's)."""
+        noun_first = self.capitalised(at) is None
+        steps = ((at - 1, -1, at),) + (((last + 1, 1, last),) if after else ())
+        for i, step, end in steps:
+            left = window
+            while 0 <= i < len(self.tokens) and left > 0:
+                if i in self.named or not self._same_sentence(min(i, end), max(i, end)):
+                    break
+                if self.base_noun(i):
+                    return (step < 0 and noun_first) or i + step not in self.named
+                if not self.descriptor(i):
+                    left -= 1
+                i += step
         return False
 
     def in_list(self, at: int, last: int) -> bool:
