@@ -191,7 +191,9 @@ class SubscriptionCreate(BaseModel):
     def _one_target(self) -> SubscriptionCreate:
         given = {"url", "apprise"} & self.model_fields_set
         if len(given) != 1:
-            raise ValueError("give one of 'url' (a webhook endpoint) and 'apprise' (an Apprise URL)")
+            raise ValueError(
+                "give one of 'url' (a webhook endpoint) and 'apprise' (an Apprise URL)"
+            )
         if "apprise" in given and "secret" in self.model_fields_set:
             raise ValueError("'secret' signs webhooks: an Apprise subscription has none")
         return self
