@@ -276,7 +276,8 @@ class Subscription(Base):
     """A webhook endpoint and which alert events it wants (filters; an empty list is all).
 
     Defined in the sources file (upserted by url and name at start). ``secret`` is the
-    Standard Webhooks signing secret and is never logged or shown. The dispatcher keeps
+    Standard Webhooks signing secret and is never logged or shown (empty for
+    an Apprise URL, whose messages are not signed). The dispatcher keeps
     the endpoint's circuit breaker here (``consecutive_failures``, ``paused_until``), so
     every dispatcher process holds back from a failing endpoint alike.
     """
