@@ -276,7 +276,7 @@ async def in_process(docs: list[RawArticle], settings: Settings) -> dict[str, An
         async with runtime.bus.producer() as producer:
             for d in docs:
                 await publish(producer, settings.topic_raw, d)
-        worker = Worker(settings, runtime.bus, runtime.engine, runtime.executor)
+        worker = Worker(settings, runtime.bus, runtime.engine, runtime.pool)
         stop = asyncio.Event()
         task = asyncio.create_task(worker.run(stop))
 

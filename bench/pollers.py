@@ -260,7 +260,7 @@ async def bench(feeds: int, entries: int, port: int, peak: Peak) -> dict[str, ob
             make_client(fetch_limits(settings), settings.fetch_allowed_networks) as client,
             runtime.bus.producer() as producer,
         ):
-            poller = Poller(settings, runtime.engine, producer, client, runtime.executor)
+            poller = Poller(settings, runtime.engine, producer, client, runtime.pool)
             first = await _round("first", poller, feeds, peak)
             async with runtime.engine.begin() as connection:  # everything due again
                 await connection.execute(update(Source).values(next_poll_at=datetime.now(UTC)))

@@ -1,7 +1,7 @@
 """Read replay files into ``RawArticle``s: ``.txt``, ``.html`` and ``.json``.
 
 Decoding and validation are pure; HTML extraction is CPU-bound and runs in
-the given executor.
+the given pool (services.pool), within a time limit.
 """
 
 from __future__ import annotations
@@ -9,17 +9,15 @@ from __future__ import annotations
 import asyncio
 import codecs
 import json
-from concurrent.futures import Executor
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from ingest.extract import extract
 from ingest.messages import RawArticle
 from ingest.sniff import binary_format
-from ingest.timelimit import deadline, limited
 from services.errors import InputError
+from services.pool import CpuPool
 
 SUFFIXES = (".txt", ".html", ".htm", ".json")
 MAX_BYTES = 20 * 1024 * 1024
@@ -131,9 +129,9 @@ def read_bytes(path: Path) -> bytes:
         raise InputError(f"cannot read: {exc.strerror or exc}") from exc
 
 
-async def load(path: Path, executor: Executor | None, *, time_limit: float = 10.0) -> RawArticle:
+async def load(path: Path, pool: CpuPool, *, time_limit: float = 10.0) -> RawArticle:
     """One replay file as a RawArticle; InputError says why a file cannot be used. An
-    HTML page's extraction may take ``time_limit`` seconds (ingest.timelimit)."""
+    HTML page's extraction may take ``time_limit`` seconds (services.pool)."""
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise InputError(f"unsupported file type {suffix or '(none)'}; use {', '.join(SUFFIXES)}")
@@ -146,12 +144,7 @@ async def load(path: Path, executor: Executor | None, *, time_limit: float = 10.
     kind = binary_format(data)
     if kind is not None:
         raise InputError(f"binary content ({kind}), not an HTML page")
-    call = partial(limited, time_limit, extract, data, None)
-    running = asyncio.get_running_loop().run_in_executor(executor, call)
-    try:
-        page = await asyncio.wait_for(running, deadline(time_limit))
-    except TimeoutError as exc:
-        raise InputError(f"extract took over {time_limit:g} s") from exc
+    page = await pool.run(extract, data, None, timeout=time_limit)
     return RawArticle(
         text=page.text,
         title=page.title,

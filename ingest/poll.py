@@ -25,7 +25,6 @@ import contextlib
 import logging
 import random
 from collections.abc import Callable
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -44,10 +43,10 @@ from ingest.gate import HostGate
 from ingest.links import article_links
 from ingest.messages import RawArticle
 from ingest.publish import publish
-from ingest.timelimit import deadline, limited
 from processor.dedup import canonical_url
 from services.bus import Producer
 from services.errors import BusError, FeedError, FetchError, InputError
+from services.pool import CpuPool
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -122,7 +121,7 @@ class Polling:
         settings: Settings,
         producer: Producer,
         client: httpx.AsyncClient,
-        executor: Executor | None,
+        pool: CpuPool,
         ledger: leases.Ledger,
         *,
         rand: schedule.Random,
@@ -131,7 +130,7 @@ class Polling:
         self._settings = settings
         self._producer = producer
         self._client = client
-        self._executor = executor
+        self._pool = pool
         self._ledger = ledger
         self._policy = policy(settings)
         self._limits = fetch_limits(settings)
@@ -264,16 +263,9 @@ class Polling:
         )
 
     async def _cpu(self, function: Callable[..., R], *args: Any) -> R:
-        """Run CPU-bound parsing in the runtime's process pool, within DRAWDOWN_PARSE_TIMEOUT
-        (ingest.timelimit): an overrun is an InputError for this document alone."""
-        seconds = self._settings.parse_timeout
-        call = partial(limited, seconds, function, *args)
-        running = asyncio.get_running_loop().run_in_executor(self._executor, call)
-        try:
-            return await asyncio.wait_for(running, deadline(seconds))
-        except TimeoutError as exc:
-            name = getattr(function, "__name__", None) or "parsing"
-            raise InputError(f"{name} took over {seconds:g} s") from exc
+        """Run CPU-bound parsing in the runtime's pool within DRAWDOWN_PARSE_TIMEOUT
+        (services.pool): an overrun is an InputError for this document alone."""
+        return await self._pool.run(function, *args, timeout=self._settings.parse_timeout)
 
     # ---- entries ----------------------------------------------------------------------
 

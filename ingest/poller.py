@@ -18,7 +18,6 @@ import random
 import socket
 import uuid
 from collections.abc import Callable
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -30,6 +29,7 @@ from ingest.poll import Abandoned, Polling
 from services.bus import Producer
 from services.db import UNAVAILABLE
 from services.models import utcnow
+from services.pool import CpuPool
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ class Poller:
         engine: AsyncEngine,
         producer: Producer,
         client: httpx.AsyncClient,
-        executor: Executor | None,
+        pool: CpuPool,
         *,
         holder: str | None = None,
         rand: schedule.Random = random.random,
@@ -74,7 +74,7 @@ class Poller:
         self.holder = holder or holder_id()
         self._ledger = leases.Ledger(engine, self.holder)
         self._polling = Polling(
-            settings, producer, client, executor, self._ledger, rand=rand, clock=clock
+            settings, producer, client, pool, self._ledger, rand=rand, clock=clock
         )
         self._clock = clock
         self._stop = asyncio.Event()

@@ -92,7 +92,7 @@ async def read_all(runtime: Runtime, target: Path) -> list[Document]:
             continue
         try:
             article = await load(
-                entry.path, runtime.executor, time_limit=runtime.settings.parse_timeout
+                entry.path, runtime.pool, time_limit=runtime.settings.parse_timeout
             )
             documents.append(Document(entry.name, article))
         except InputError as exc:
@@ -140,7 +140,7 @@ async def replay(
     log.info("replay published documents=%d errors=%d", len(pending), len(documents) - len(pending))
 
     stop = asyncio.Event()
-    worker = Worker(runtime.settings, runtime.bus, runtime.engine, runtime.executor)
+    worker = Worker(runtime.settings, runtime.bus, runtime.engine, runtime.pool)
     consuming = asyncio.create_task(worker.run(stop))
     try:
         waiting = asyncio.create_task(

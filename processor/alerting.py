@@ -82,6 +82,9 @@ class _Alert:
     updated_at: datetime
     first_seen_at: datetime
     last_seen_at: datetime
+    denied_by: list[str] = field(default_factory=list)  # outlets that denied it
+    answered_by: list[str] = field(default_factory=list)  # other outlets reporting it since
+    disputed_at: datetime | None = None  # when the first denial was observed
     new: bool = False
     changed: bool = False
     evidence: list[dict[str, Any]] = field(default_factory=list)  # added by the batch, in order
@@ -94,6 +97,7 @@ class _Alert:
             "sighting_count": self.sighting_count,
             "outlets": list(self.outlets),
             "languages": list(self.languages),
+            "denied_by": list(self.denied_by),
         }
 
     def row(self) -> dict[str, Any]:
@@ -125,8 +129,25 @@ class _Change:
     at: datetime
 
 
-def _disputed(alert: _Alert) -> bool:
-    return alert.status == "disputed"
+def _status(alert: _Alert) -> str:
+    return rules.status(
+        len(alert.outlets),
+        len(alert.languages),
+        disputed=alert.disputed_at is not None,
+        denials=len(alert.denied_by),
+        answers=len(alert.answered_by),
+    )
+
+
+def _answer(alert: _Alert, outlet: str, observed_at: datetime) -> None:
+    """A report of the claim after the first denial, from an outlet that did not deny it,
+    answers the denials."""
+    if (
+        alert.disputed_at is not None
+        and observed_at > alert.disputed_at
+        and outlet not in alert.denied_by
+    ):
+        alert.answered_by = sorted({*alert.answered_by, outlet})
 
 
 class Book:
@@ -197,7 +218,8 @@ class Book:
             alert.languages = sorted({*alert.languages, *languages})
             alert.outlets = sorted({*alert.outlets, report.outlet})
             alert.confidence = max(alert.confidence, event.confidence)
-            alert.status = rules.status(len(alert.outlets), len(alert.languages), _disputed(alert))
+            _answer(alert, report.outlet, report.observed_at)
+            alert.status = _status(alert)
             alert.updated_at = now
             alert.first_seen_at = min(alert.first_seen_at, report.observed_at)
             alert.last_seen_at = max(alert.last_seen_at, report.observed_at)
@@ -211,7 +233,8 @@ class Book:
     def dispute(
         self, place: str, report: Report, policy: AlertPolicy, now: datetime
     ) -> list[AlertChange]:
-        """A denial for ``place`` disputes the open withdrawal alerts it contradicts."""
+        """A denial for ``place`` disputes the open withdrawal alerts it contradicts; the
+        same outlet denying again changes nothing."""
         since = rules.window_start(report.observed_at, policy.window)
         own = set(self._of_article.get(report.article_id, ()))
         changed = []
@@ -220,20 +243,26 @@ class Book:
                 if (
                     alert.place != place
                     or alert.kind != kind
-                    or _disputed(alert)
+                    or report.outlet in alert.denied_by
                     or alert.first_seen_at > report.observed_at
                     or alert.id in own
                     or alert.last_seen_at < since
                 ):
                     continue
                 before = alert.state()
-                alert.status = "disputed"
+                alert.denied_by = sorted({*alert.denied_by, report.outlet})
+                alert.answered_by = [o for o in alert.answered_by if o != report.outlet]
+                if alert.disputed_at is None or report.observed_at < alert.disputed_at:
+                    alert.disputed_at = report.observed_at
+                alert.status = _status(alert)
                 alert.updated_at = now
                 self._record(alert, before, now)
                 changed.append(AlertChange(alert.id, alert.place, alert.kind, alert.status, False))
         return changed
 
-    def corroborate(self, article_id: uuid.UUID, outlet: str, now: datetime) -> list[AlertChange]:
+    def corroborate(
+        self, article_id: uuid.UUID, outlet: str, observed_at: datetime, now: datetime
+    ) -> list[AlertChange]:
         """A copy of an alerted article from another outlet corroborates its alerts."""
         changed = []
         alerts = [self._alerts[a] for a in set(self._of_article.get(article_id, ()))]
@@ -244,7 +273,8 @@ class Book:
             before = alert.state()
             alert.outlets = sorted({*alert.outlets, outlet})
             alert.sighting_count += 1
-            alert.status = rules.status(len(alert.outlets), len(alert.languages), _disputed(alert))
+            _answer(alert, outlet, observed_at)
+            alert.status = _status(alert)
             alert.updated_at = now
             self._record(alert, before, now)
             changed.append(AlertChange(alert.id, alert.place, alert.kind, alert.status, False))

@@ -224,19 +224,26 @@ def _mistakes(label: Label, got: Reading) -> dict[str, Any]:
     return mistakes
 
 
+def _precision(alerts: Sequence[bool]) -> float | None:
+    return round(sum(alerts) / len(alerts), 4) if alerts else None
+
+
 def _calibration(pairs: Iterable[tuple[float, bool]]) -> list[dict[str, Any]]:
     """How often a document whose strongest withdrawal event has a confidence in each bin
-    really reports a withdrawal."""
+    really reports a withdrawal, and how often one at or above the bin's floor does: what
+    a subscriber choosing ``min_confidence`` gets."""
     rows = []
-    pairs = list(pairs)
+    pairs = [(confidence, alert) for confidence, alert in pairs if confidence]
     for low, high in pairwise(CALIBRATION_BINS):
-        inside = [alert for confidence, alert in pairs if low <= confidence < high and confidence]
+        inside = [alert for confidence, alert in pairs if low <= confidence < high]
+        above = [alert for confidence, alert in pairs if confidence >= low]
         rows.append(
             {
                 "confidence": f"{low:.1f}–{min(high, 1.0):.1f}",
                 "documents": len(inside),
                 "withdrawals": sum(inside),
-                "precision": round(sum(inside) / len(inside), 4) if inside else None,
+                "precision": _precision(inside),
+                "at_or_above": {"documents": len(above), "precision": _precision(above)},
             }
         )
     return rows
@@ -290,8 +297,13 @@ def evaluate(labels: Sequence[Label], readings: Iterable[Reading]) -> dict[str, 
             part: _scores([(label, got) for label, got in clear if label.part == part])
             for part in ("tuning", "check")
         },
-        "calibration": _calibration(
-            (got.confidence, label.withdrawal_alert) for label, got in clear
-        ),
+        "calibration": {
+            part: _calibration(
+                (got.confidence, label.withdrawal_alert)
+                for label, got in clear
+                if part == "unambiguous" or label.part == part
+            )
+            for part in ("unambiguous", "tuning", "check")
+        },
         "misread": misread,
     }

@@ -103,6 +103,7 @@ class Gazetteer:
     # shorter, so a spelling one edit away is found by a lookup.
     sounds: dict[str, tuple[SoundName, ...]] = field(default_factory=dict)
     near_sounds: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    list_prepositions: frozenset[str] = frozenset()  # "in Erbil and in Harir"
     # Every beginning of a name's key: a span of text grows while it sounds like one.
     sound_prefixes: frozenset[str] = frozenset()
     # How names' first words sound: a span of text starts only on such a word, or one word
@@ -271,6 +272,7 @@ def build(
     base_nouns: dict[str, Sequence[str]] | Sequence[str] = (),
     conjunctions: Sequence[str] = (),
     descriptors: dict[str, Sequence[str]] | Sequence[str] = (),
+    list_prepositions: dict[str, Sequence[str]] | Sequence[str] = (),
 ) -> Gazetteer:
     places = tuple(_place(e) for e in entries)
     qualified = [
@@ -286,6 +288,7 @@ def build(
         qualified=_index([n for place in qualified for n in names_of(place)]),
         base_nouns=nouns,
         conjunctions=_words(conjunctions),
+        list_prepositions=frozenset(normalize_text(w) for w in _merged(list_prepositions)),
         sounds=sound_index,
         near_sounds=near_sounds,
         sound_prefixes=frozenset(key[:i] for key in sound_index for i in range(1, len(key) + 1)),
@@ -304,4 +307,5 @@ def gazetteer() -> Gazetteer:
         data.get("base_nouns", []),
         data.get("conjunctions", []),
         data.get("descriptors", []),
+        data.get("list_prepositions", []),
     )

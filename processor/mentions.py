@@ -128,34 +128,59 @@ class _Context:
         text, tokens = self.doc.text, self.tokens
         return _SENTENCE_END.search(text, tokens.ends[a], tokens.starts[b]) is None
 
+    def descriptor(self, index: int) -> bool:
+        """A word that describes a base ("military", "هوایی", "الجوية") but is not its noun."""
+        unsounded = self.gazetteer.unsounded
+        word = self.tokens.texts[index]
+        return unsounded is not None and unsounded.inflected(word) and not self.base_noun(index)
+
     def near_base_noun(self, at: int, last: int, window: int, after: bool = True) -> bool:
-        """A base noun within ``window`` words in the sentence, with no other name between
-        ("پایگاه عینالاسد قرار است": the base noun is Ain al-Asad's)."""
-        for i in range(at - 1, max(-1, at - 1 - window), -1):
-            if i in self.named or not self._same_sentence(i, at):
-                break
-            if self.base_noun(i):
-                return True
-        for i in range(last + 1, min(len(self.tokens), last + 1 + window) if after else 0):
-            if i in self.named or not self._same_sentence(last, i):
-                break
-            if self.base_noun(i):
-                return True
+        """A base noun within ``window`` words in the sentence, not counting descriptors
+        ("پایگاه نظامی الحریر"), with no other name between ("پایگاه عینالاسد قرار است":
+        the base noun is Ain al-Asad's) and not the head of a name beside it: the name after
+        it in Arabic script and Hebrew, where the noun comes first ("… قاعدة عين الأسد"),
+        also the name before it in cased scripts, where it may come last ("Rümeylan üssüne
+        3 askeri kargo": the base noun is Rmelan's, not Kargo's)."""
+        noun_first = self.capitalised(at) is None
+        steps = ((at - 1, -1, at),) + (((last + 1, 1, last),) if after else ())
+        for i, step, end in steps:
+            left = window
+            while 0 <= i < len(self.tokens) and left > 0:
+                if i in self.named or not self._same_sentence(min(i, end), max(i, end)):
+                    break
+                if self.base_noun(i):
+                    return (step < 0 and noun_first) or i + step not in self.named
+                if not self.descriptor(i):
+                    left -= 1
+                i += step
         return False
 
     def in_list(self, at: int, last: int) -> bool:
         """Beside a named base across a conjunction ("… وحرير", "… Ain al-Asad and Harir",
-        "Tenef ve Şeddadi")."""
+        "Tenef ve Şeddadi"), or a conjunction and the preposition the list repeats
+        ("li Hewlêrê û li Herîrê", "… وفي حرير")."""
         texts, conjunctions = self.tokens.texts, self.gazetteer.conjunctions
         if texts[at][:1] in conjunctions and at - 1 in self.named_ends:
             return True
-        if at >= 2 and texts[at - 1] in conjunctions and at - 2 in self.named_ends:
+        if at >= 2 and self._joins(at - 1) and at - 2 in self.named_ends:
             return True
-        return (
-            last + 2 < len(texts)
-            and texts[last + 1] in conjunctions
-            and last + 2 in self.named_starts
+        if at >= 3 and self._joins(at - 2, at - 1) and at - 3 in self.named_ends:
+            return True
+        after = len(texts) - last - 1
+        return (after >= 2 and self._joins(last + 1) and last + 2 in self.named_starts) or (
+            after >= 3 and self._joins(last + 1, last + 2) and last + 3 in self.named_starts
         )
+
+    def _joins(self, conjunction: int, preposition: int | None = None) -> bool:
+        """Whether the word at ``conjunction`` is one (alone, or as the clitic of a
+        preposition: "وفي"), followed by the list's preposition at ``preposition``."""
+        texts, gazetteer = self.tokens.texts, self.gazetteer
+        word = texts[conjunction]
+        if preposition is None:
+            return word in gazetteer.conjunctions or (
+                word[:1] in gazetteer.conjunctions and word[1:] in gazetteer.list_prepositions
+            )
+        return word in gazetteer.conjunctions and texts[preposition] in gazetteer.list_prepositions
 
     def qualified(self, at: int, last: int, window: int = CONTEXT_WINDOW) -> bool:
         return self.near_base_noun(at, last, window) or self.in_list(at, last)
@@ -337,6 +362,32 @@ def _by_sound(context: _Context, covered: set[int]) -> list[tuple[int, int, str]
     return found
 
 
+def _qualified(
+    context: _Context, qualified: list[tuple[int, int, str]]
+) -> list[tuple[int, int, str]]:
+    """The names that are ordinary words too which their context makes bases; one accepted
+    can make the next one a list of bases ("li Firokexaneya … Hewlêrê û li Herîrê")."""
+    accepted: list[tuple[int, int, str]] = []
+    waiting = list(qualified)
+    while waiting:
+        found = [
+            (at, last, place)
+            for at, last, place in waiting
+            if context.qualified(
+                at, last, ADJACENT if context.capitalised(at) is None else CONTEXT_WINDOW
+            )
+        ]
+        if not found:
+            break
+        accepted += found
+        waiting = [m for m in waiting if m not in found]
+        for at, last, place in found:
+            if not context.gazetteer.get(place).is_country:
+                context.named_starts.add(at)
+                context.named_ends.add(last)
+    return accepted
+
+
 def find_places(
     doc: Normalized, original: str, gazetteer: Gazetteer, tokens: Words | None = None
 ) -> list[Mention]:
@@ -355,13 +406,7 @@ def find_places(
         {a for a, _ in bases},
         covered,
     )
-    candidates += [
-        (at, last, place)
-        for at, last, place in qualified
-        if context.qualified(
-            at, last, ADJACENT if context.capitalised(at) is None else CONTEXT_WINDOW
-        )
-    ]
+    candidates += _qualified(context, qualified)
     covered = {i for at, last, _ in candidates for i in range(at, last + 1)}
     candidates += _by_sound(context, covered)
     spans = sorted(

@@ -196,7 +196,9 @@ async def save_batch(
             articles.append(_article(raw, analysis, item, resolution.article_id, now, changes))
             readings.append((resolution.article_id, analysis))
         else:
-            changes = book.corroborate(resolution.article_id, report.outlet, now)
+            changes = book.corroborate(
+                resolution.article_id, report.outlet, report.observed_at, now
+            )
         sightings.append(
             {
                 "message_id": raw.message_id,

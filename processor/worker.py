@@ -24,7 +24,6 @@ import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TypeVar
@@ -37,6 +36,7 @@ from processor.alerting import AlertPolicy
 from processor.analyze import Analysis, analyze
 from services.bus import Bus, Consumer, Producer, Record
 from services.db import sessionmaker, transient
+from services.pool import CpuPool
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -62,13 +62,11 @@ class Stopped(Exception):
 
 
 class Worker:
-    def __init__(
-        self, settings: Settings, bus: Bus, engine: AsyncEngine, executor: Executor | None
-    ) -> None:
+    def __init__(self, settings: Settings, bus: Bus, engine: AsyncEngine, pool: CpuPool) -> None:
         self._settings = settings
         self._bus = bus
         self._sessions = sessionmaker(engine)
-        self._executor = executor
+        self._pool = pool
         self._policy = AlertPolicy(
             kinds=frozenset(settings.alert_kinds),
             min_confidence=settings.alert_min_confidence,
@@ -151,16 +149,17 @@ class Worker:
         await ready.put(None)
 
     async def _read(self, records: list[Record]) -> list[Read]:
-        """Decode every record, then read them all at once across the process pool."""
-        loop = asyncio.get_running_loop()
+        """Decode every record, then read them all at once across the pool, each within
+        DRAWDOWN_PARSE_TIMEOUT: an overrun is this record's error (dead-lettered)."""
         decoded: list[Read] = []
         for record in records:
             try:
                 decoded.append(Read(record, RawArticle.decode(record.value)))
             except Exception as exc:  # noqa: BLE001 - one policy: unreadable is dead-lettered
                 decoded.append(Read(record, error=exc))
+        limit = self._settings.parse_timeout
         futures = [
-            loop.run_in_executor(self._executor, analyze, r.raw.title, r.raw.text)
+            self._pool.run(analyze, r.raw.title, r.raw.text, timeout=limit)
             for r in decoded
             if r.raw is not None
         ]

@@ -321,7 +321,8 @@ def _webhook_parsers(commands: Commands) -> None:
     ping = _command(
         commands,
         "ping",
-        "send a signed webhook.test event to a subscription and show the answer",
+        "send a signed webhook.test event (an Apprise test message) to a subscription "
+        "and show the answer",
         ['drawdown ping "newsroom bridge"'],
         f"{reads}, DRAWDOWN_SOURCES (its subscriptions), DRAWDOWN_WEBHOOK_TIMEOUT, "
         "DRAWDOWN_WEBHOOK_CONNECT_TIMEOUT, DRAWDOWN_WEBHOOK_ALLOWED_NETWORKS",

@@ -36,7 +36,7 @@ Role = Callable[[Runtime, asyncio.Event], Coroutine[Any, Any, None]]
 
 
 async def process_role(runtime: Runtime, stop: asyncio.Event) -> None:
-    worker = Worker(runtime.settings, runtime.bus, runtime.engine, runtime.executor)
+    worker = Worker(runtime.settings, runtime.bus, runtime.engine, runtime.pool)
     await worker.run(stop)
 
 
@@ -52,7 +52,7 @@ async def ingest_role(runtime: Runtime, stop: asyncio.Event) -> None:
         ) as client,
         runtime.bus.producer() as producer,
     ):
-        poller = Poller(settings, runtime.engine, producer, client, runtime.executor)
+        poller = Poller(settings, runtime.engine, producer, client, runtime.pool)
         await poller.run(stop)
 
 

@@ -137,19 +137,36 @@ def render(result: dict[str, Any], split: bool = False, calibration: bool = Fals
         *_confusion(result["unambiguous"]["confusion"]),
     ]
     if calibration:
-        lines += ["", "calibration: documents by the confidence of their strongest withdrawal"]
+        lines += [
+            "",
+            "calibration (unambiguous items): documents by the confidence of their strongest "
+            "withdrawal; precision in the bin, and of every document at or above its floor",
+        ]
         lines += _calibration(result["calibration"])
     lines += _misread(result["misread"])
     return "\n".join(lines)
 
 
-def _calibration(rows: list[dict[str, Any]]) -> list[str]:
-    return [
-        f"  {row['confidence']:<9} {row['documents']:>4} documents, "
-        f"{row['withdrawals']:>4} withdrawals"
-        + (f" (precision {row['precision']:.2f})" if row["precision"] is not None else "")
-        for row in rows
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _cell(figures: dict[str, Any], width: int) -> str:
+    return f"{_share(figures['precision'])} of {figures['documents']}".rjust(width)
+
+
+def _calibration(parts: dict[str, list[dict[str, Any]]]) -> list[str]:
+    lines = [
+        f"  {'confidence':<10}"
+        + "".join(f"{part + ' in bin':>20}{'at or above':>14}" for part in parts)
     ]
+    for n, row in enumerate(parts["unambiguous"]):
+        cells = ""
+        for rows in parts.values():
+            inside, above = rows[n], rows[n]["at_or_above"]
+            cells += _cell(inside, 20) + _cell(above, 14)
+        lines.append(f"  {row['confidence']:<10}{cells}")
+    return lines
 
 
 def _misread(misread: list[dict[str, Any]]) -> list[str]:

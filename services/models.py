@@ -158,6 +158,11 @@ class Alert(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The other side (processor/alerts.py): outlets that denied it, when the first denial
+    # was observed, and the other outlets that have reported it since.
+    denied_by: Mapped[list[str]] = mapped_column(JSON, default=list)
+    disputed_at: Mapped[datetime | None] = mapped_column()
+    answered_by: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
 class AlertArticle(Base):
@@ -277,7 +282,8 @@ class Subscription(Base):
     """A webhook endpoint and which alert events it wants (filters; an empty list is all).
 
     Defined in the sources file (upserted by url and name at start). ``secret`` is the
-    Standard Webhooks signing secret and is never logged or shown. The dispatcher keeps
+    Standard Webhooks signing secret and is never logged or shown (empty for
+    an Apprise URL, whose messages are not signed). The dispatcher keeps
     the endpoint's circuit breaker here (``consecutive_failures``, ``paused_until``), so
     every dispatcher process holds back from a failing endpoint alike.
     """

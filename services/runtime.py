@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import os
 from collections.abc import AsyncIterator
-from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
@@ -16,6 +13,7 @@ from processor.analyze import warm_up
 from services.bus import Bus, MemoryBus
 from services.db import open_database
 from services.kafka import KafkaBus
+from services.pool import CpuPool, processes
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -26,25 +24,18 @@ class Runtime:
     settings: Settings
     engine: AsyncEngine
     bus: Bus
-    executor: Executor | None
+    pool: CpuPool
 
 
 def make_bus(settings: Settings) -> Bus:
     return KafkaBus(settings) if settings.kafka_bootstrap else MemoryBus()
 
 
-def make_executor(settings: Settings, *, reads: bool = True) -> Executor | None:
-    """A process pool for CPU-bound work (extraction, reading), so the event loop and Kafka
-    heartbeats never wait. Workers load the reader's data up front only if they will read."""
-    processes = (
-        settings.worker_processes if settings.worker_processes is not None else os.cpu_count()
-    )
-    if not processes:
-        return None
-    context = multiprocessing.get_context("forkserver")
-    return ProcessPoolExecutor(
-        max_workers=processes, mp_context=context, initializer=warm_up if reads else None
-    )
+def make_pool(settings: Settings, *, reads: bool = True) -> CpuPool:
+    """The pool for CPU-bound work (parsing, extraction, reading; services.pool), so the
+    event loop and Kafka heartbeats never wait. Workers load the reader's data up front
+    only if they will read."""
+    return CpuPool(processes(settings.worker_processes), warm_up if reads else None)
 
 
 @asynccontextmanager
@@ -54,12 +45,10 @@ async def open_runtime(settings: Settings, *, reads: bool = True) -> AsyncIterat
         engine = await stack.enter_async_context(open_database(settings))
         bus = make_bus(settings)
         await bus.ensure_topics([settings.topic_raw, settings.topic_dlq, settings.topic_alerts])
-        executor = make_executor(settings, reads=reads)
-        if executor is not None:
-            stack.callback(executor.shutdown, wait=True, cancel_futures=True)
+        pool = stack.enter_context(make_pool(settings, reads=reads))
         log.info(
             "runtime ready database=%s bus=%s",
             engine.url.render_as_string(hide_password=True),
             "kafka" if settings.kafka_bootstrap else "in-process",
         )
-        yield Runtime(settings, engine, bus, executor)
+        yield Runtime(settings, engine, bus, pool)

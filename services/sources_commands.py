@@ -11,9 +11,10 @@ removing it from the file. OPML is what feed readers import and export
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
 import listparser
@@ -25,6 +26,7 @@ from services.api.vocabulary import check_http_url
 from services.db import open_database, sessionmaker
 from services.errors import ConfigError
 from services.models import SeenUrl, Source, utcnow
+from services.netguard import Network, host_refusal
 from services.settings import Settings
 from services.webhooks.subscriptions import API, FILE
 
@@ -48,12 +50,20 @@ def spec_for(
     kind: str = "feed",
     language: str | None = None,
     interval: float | None = None,
+    allowed: Sequence[Network] = (),
 ) -> SourceSpec:
-    """A source as ``sources add`` defines it; ConfigError for a URL no poller could fetch."""
+    """A source as ``sources add`` defines it; ConfigError for a URL no poller could fetch,
+    its host among them when the fetch guard refuses it (as POST /sources does)."""
     try:
         url = check_http_url(url.strip())
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
+    refused = host_refusal(urlsplit(url).hostname or "", allowed)
+    if refused is not None:
+        raise ConfigError(
+            f"blocked address: {refused}; fetches may not go there "
+            "(DRAWDOWN_FETCH_ALLOWED_NETWORKS lists networks allowed nevertheless)"
+        )
     if interval is not None and not interval > 0:
         raise ConfigError(f"--interval must be a positive number of seconds, not {interval:g}")
     return SourceSpec(
@@ -99,8 +109,9 @@ async def remove_source(session: AsyncSession, source: Source) -> None:
     await session.execute(delete(Source).where(Source.id == source.id))
 
 
-def read_opml(path: Path) -> list[SourceSpec]:
-    """The feeds an OPML subscription list names; ConfigError if it names none."""
+def read_opml(path: Path, allowed: Sequence[Network] = ()) -> list[SourceSpec]:
+    """The feeds an OPML subscription list names (an outline the fetch guard refuses is
+    skipped with a warning); ConfigError if it names none."""
     try:
         content = path.read_bytes()
     except OSError as exc:
@@ -109,7 +120,9 @@ def read_opml(path: Path) -> list[SourceSpec]:
     specs = []
     for feed in parsed.feeds:
         try:
-            specs.append(spec_for(str(feed.url), name=str(feed.get("title") or "")))
+            specs.append(
+                spec_for(str(feed.url), name=str(feed.get("title") or ""), allowed=allowed)
+            )
         except ConfigError as exc:
             log.warning("OPML outline skipped file=%s url=%s reason=%s", path, feed.url, exc)
     if not specs:
@@ -147,13 +160,16 @@ async def sources_command(settings: Settings, action: str, **options: object) ->
                 kind=str(options.get("kind") or "feed"),
                 language=_text(options.get("language")),
                 interval=_number(options.get("interval")),
+                allowed=settings.fetch_allowed_networks,
             )
             result = await add_sources(session, [spec])
             if result.skipped:
                 raise ConfigError(f"{spec.url} is already a source")
             _out(f"added {spec.name} ({spec.kind}) {spec.url}: due for a poll now")
         elif action == "import":
-            result = await add_sources(session, read_opml(Path(str(options["file"]))))
+            result = await add_sources(
+                session, read_opml(Path(str(options["file"])), settings.fetch_allowed_networks)
+            )
             _out(f"imported {len(result.added)} sources, {len(result.skipped)} already there")
         elif action == "export":
             found = await session.scalars(select(Source).order_by(Source.name, Source.id))

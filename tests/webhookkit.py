@@ -124,9 +124,11 @@ async def subscribe(engine: AsyncEngine, *specs: SubscriptionSpec) -> dict[str, 
         return {row.name: row.id for row in rows}
 
 
-async def report(engine: AsyncEngine, text: str, source: str = "Outlet A") -> None:
+async def report(
+    engine: AsyncEngine, text: str, source: str = "Outlet A", url: str | None = None
+) -> None:
     """Store an article as the processor does: alerts change, deliveries are written."""
-    raw = RawArticle(text=text, title="", source=source)
+    raw = RawArticle(text=text, title="", source=source, url=url)
     async with sessionmaker(engine).begin() as session:
         await store.save(session, raw, analyze("", text), POLICY)
 

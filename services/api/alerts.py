@@ -53,6 +53,7 @@ class AlertOut(BaseModel):
     sighting_count: int = Field(description="republished copies from other outlets")
     outlets: list[str]
     languages: list[str]
+    denied_by: list[str] = Field(description="outlets that denied it (see docs/decisions.md)")
     opened_at: datetime
     updated_at: datetime
     first_seen_at: datetime = Field(description="article time of the first report")

@@ -1,11 +1,15 @@
-"""``/subscriptions``: webhook endpoints and their filters; create, edit, ping (token).
+"""``/subscriptions``: webhook endpoints and Apprise URLs with their filters; create,
+edit, ping (token).
 
-A subscription made here has ``origin`` "api": reloading the sources file never
+A subscription names a webhook endpoint (``url``) or an Apprise URL (``apprise``); the
+bodies are in services.api.subscription_bodies. A subscription made here has
+``origin`` "api": reloading the sources file never
 deactivates it (unless the file lists its url and name, which makes it the
 file's). A subscription of the file can only be activated or deactivated here —
 its other fields are the file's, and a reload sets ``active`` back to what the
 file says, except that one disabled by its endpoint's ``410 Gone`` stays off
-until activated. Its secret is returned once, when it is made (or rotated).
+until activated. A webhook's secret is returned once, when it is made (or
+rotated); an Apprise subscription has none.
 
 The operations are those of the command line (services.webhooks.subscriptions,
 services.webhooks.commands): ``PATCH`` with ``active: true`` is ``drawdown
@@ -16,12 +20,11 @@ subscriptions --enable``, ``/ping`` is ``drawdown ping``, ``/redeliver`` is
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import httpx
 from fastapi import APIRouter, HTTPException, Query, Response
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -35,172 +38,22 @@ from services.api.pagination import (
     cursor_param,
     split_page,
 )
-from services.api.vocabulary import (
-    MAX_ROW_ID,
-    NO_NUL,
-    Country,
-    EventKind,
-    HttpUrl,
-    LanguageCode,
-    MinStatus,
-    Name,
-    Origin,
-    PlaceId,
-    RowId,
-    Storable,
+from services.api.subscription_bodies import (
+    PingOut,
+    Requeued,
+    SubscriptionChanged,
+    SubscriptionCreate,
+    SubscriptionOut,
+    SubscriptionSecret,
+    SubscriptionUpdate,
 )
+from services.api.vocabulary import MAX_ROW_ID, Origin, RowId
 from services.models import Subscription, utcnow
 from services.webhooks import commands, notify, queue
 from services.webhooks import subscriptions as rows
 from services.webhooks.transport import make_webhook_client
 
 router = APIRouter(tags=["subscriptions"])
-
-# ``whsec_`` and the base64 of 24 to 64 bytes (rows.valid_secret), as a pattern.
-_B64 = "[A-Za-z0-9+/]"
-SECRET_PATTERN = (
-    rf"^whsec_(?:(?:{_B64}{{4}}){{8,20}}(?:{_B64}{{2}}==|{_B64}{{3}}=)?"
-    rf"|(?:{_B64}{{4}}){{21}}(?:{_B64}{{2}}==)?)$"
-)
-MAX_FILTER_VALUES = 100
-
-
-def _known(key: str) -> AfterValidator:
-    return AfterValidator(lambda values: list(rows.check_known(key, values)))
-
-
-Places = Annotated[
-    list[PlaceId],
-    Field(max_length=MAX_FILTER_VALUES, description="place ids (GET /places); [] = all"),
-    _known("places"),
-]
-Countries = Annotated[
-    list[Country],
-    Field(max_length=MAX_FILTER_VALUES, description="the places' countries; [] = all"),
-    _known("countries"),
-]
-Kinds = Annotated[
-    list[EventKind], Field(max_length=MAX_FILTER_VALUES, description="event kinds; [] = all")
-]
-Languages = Annotated[
-    list[LanguageCode],
-    Field(max_length=MAX_FILTER_VALUES, description="any of the alert's languages; [] = all"),
-    AfterValidator(lambda values: list(dict.fromkeys(values))),
-]
-MinConfidence = Annotated[
-    float,
-    Field(ge=0, le=1, allow_inf_nan=False, strict=True, description="0 to 1"),
-]
-Description = Annotated[str, Field(max_length=2000, pattern=NO_NUL), Storable]
-Secret = Annotated[
-    str,
-    Field(
-        pattern=SECRET_PATTERN,
-        description="Standard Webhooks secret: whsec_ and the base64 of 24 to 64 bytes",
-    ),
-    AfterValidator(rows.check_secret),
-]
-
-
-class DeliveryCounts(BaseModel):
-    pending: int
-    delivered: int
-    dead: int
-    cancelled: int
-
-
-class SubscriptionOut(BaseModel):
-    """A subscription, never with its secret."""
-
-    id: int
-    name: str
-    url: str | None = Field(
-        description="the endpoint, shown only to a request with the bearer token (a webhook "
-        "URL is often a secret itself); null otherwise"
-    )
-    host: str = Field(description="the endpoint's host, shown to everyone")
-    description: str | None
-    origin: Origin = Field(
-        description="file: the sources file's (deactivated by a reload that no longer "
-        "lists it); api: made through the API"
-    )
-    active: bool
-    disabled_reason: str | None = Field(
-        description="why it is inactive: 'gone: …' (its endpoint answered 410), "
-        "'removed: …' or 'inactive: …' (the sources file), 'disabled: …' (the API)"
-    )
-    places: list[str]
-    countries: list[str]
-    kinds: list[EventKind]
-    languages: list[str]
-    min_confidence: float
-    min_status: MinStatus | None = Field(description="null: every status, disputes included")
-    consecutive_failures: int = Field(description="failed attempts in a row (circuit breaker)")
-    paused_until: datetime | None = Field(description="the circuit breaker holds it until then")
-    deliveries: DeliveryCounts
-    created_at: datetime
-    updated_at: datetime
-
-
-class SubscriptionSecret(SubscriptionOut):
-    secret: str = Field(description="the signing secret; no other answer shows it")
-
-
-class SubscriptionCreate(BaseModel):
-    """A subscription as the sources file would define it."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: Name = Field(description="unique; how the command line names it")
-    url: HttpUrl
-    secret: Secret | None = Field(None, description="generated when absent")
-    description: Description | None = None
-    active: bool = Field(True, strict=True)
-    places: Places = []
-    countries: Countries = []
-    kinds: Kinds = []
-    languages: Languages = []
-    min_confidence: MinConfidence = 0.0
-    min_status: MinStatus | None = None
-
-
-class SubscriptionUpdate(BaseModel):
-    """Fields to change; absent fields stay as they are, ``null`` resets one to its
-    default (no description, no filter, ``min_confidence`` 0)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    # Fields that cannot be null default to a placeholder: only the fields given apply.
-    url: HttpUrl = Field(default_factory=str)
-    active: bool = Field(
-        default_factory=bool,
-        strict=True,
-        description="true re-activates it, also after a 410 Gone",
-    )
-    description: Description | None = None
-    places: Places | None = None
-    countries: Countries | None = None
-    kinds: Kinds | None = None
-    languages: Languages | None = None
-    min_confidence: MinConfidence | None = None
-    min_status: MinStatus | None = None
-
-
-class PingOut(BaseModel):
-    """What the endpoint answered to a signed ``webhook.test`` event."""
-
-    webhook_id: str = Field(description="msg_test_…, new for every ping")
-    delivered: bool = Field(description="the endpoint answered 2xx")
-    status: int | None = Field(description="the HTTP status; null when there was no answer")
-    error: str | None = Field(description="why there was no answer, e.g. 'timeout: …'")
-    blocked: bool = Field(description="the address is one webhooks may not go to")
-    latency_ms: float
-    response: str | None = Field(description="the answer's first KiB")
-
-
-class Requeued(BaseModel):
-    requeued: int = Field(description="dead deliveries made due again")
-    held: int = Field(description="pending deliveries that wait while it is inactive")
 
 
 def _cursor(subscription: Subscription) -> Cursor:
@@ -220,20 +73,29 @@ async def _out(
 ) -> list[SubscriptionOut]:
     """The subscriptions as answered; their URLs only when ``reveal`` (a token holder)."""
     counts = await commands.delivery_counts(session, [s.id for s in found])
-    fields = set(SubscriptionOut.model_fields) - {"deliveries", "url", "host"}
+    fields = set(SubscriptionOut.model_fields) - {"deliveries", "kind", "url", "host"}
     return [
         SubscriptionOut.model_validate(
             {name: getattr(s, name) for name in fields}
             # An Apprise URL carries its service's token: shown masked, as on the CLI; any
-            # subscription URL only to a token holder (others see the host).
+            # subscription URL only to a token holder (others see the host, or the scheme).
             | {
                 "deliveries": counts[s.id],
+                "kind": "apprise" if notify.is_apprise(s.url) else "webhook",
                 "url": notify.shown(s.url) if reveal else None,
-                "host": httpx.URL(s.url).host,
+                "host": _host(s.url),
             }
         )
         for s in found
     ]
+
+
+def _host(url: str) -> str:
+    """What anyone may see of where it goes: a webhook's host; an Apprise URL's scheme
+    only, since what Apprise reads as its host is often the token (slack://TOKEN/…)."""
+    if notify.is_apprise(url):
+        return urlsplit(url).scheme.lower()
+    return httpx.URL(url).host
 
 
 async def _one(
@@ -300,13 +162,16 @@ async def get_subscription(
 async def create_subscription(
     body: SubscriptionCreate, session: Session, response: Response
 ) -> SubscriptionSecret:
-    """Add a subscription (``origin`` api); it gets the alert events from now on. The
-    answer is the only one that shows its secret. 409 if the name is taken."""
+    """Add a subscription (``origin`` api) of a webhook endpoint (``url``) or an Apprise
+    URL (``apprise``); it gets the alert events from now on. For a webhook the answer is
+    the only one that shows its secret (an Apprise subscription has none). 409 if the
+    name is taken."""
     taken = await session.scalar(select(Subscription.id).where(Subscription.name == body.name))
     if taken is not None:
         raise HTTPException(409, f"subscription {taken} is already called {body.name!r}")
     spec = rows.SubscriptionSpec(
-        **body.model_dump(exclude={"places", "countries", "kinds", "languages"}),
+        **body.model_dump(exclude={"url", "apprise", "places", "countries", "kinds", "languages"}),
+        url=body.target,
         places=tuple(body.places),
         countries=tuple(body.countries),
         kinds=tuple(body.kinds),
@@ -317,10 +182,10 @@ async def create_subscription(
     try:
         await session.commit()
     except IntegrityError as exc:
-        raise HTTPException(409, f"{body.name!r} at {body.url} is already a subscription") from exc
+        raise HTTPException(409, f"{body.name!r} at that URL is already a subscription") from exc
     response.headers["Location"] = f"/subscriptions/{subscription.id}"
     out = await _one(session, subscription)
-    return SubscriptionSecret(**out.model_dump(), secret=subscription.secret)
+    return SubscriptionSecret(**out.model_dump(), secret=subscription.secret or None)
 
 
 def _reset(name: str) -> Any:
@@ -329,20 +194,24 @@ def _reset(name: str) -> Any:
 
 @router.patch(
     "/subscriptions/{subscription_id}",
-    response_model=SubscriptionOut,
+    response_model=SubscriptionChanged,
     dependencies=[Writer],
     responses={400: {}, 401: {}, 404: {}, 409: {}},
 )
 async def update_subscription(
     subscription_id: RowId, body: SubscriptionUpdate, session: Session
-) -> SubscriptionOut:
-    """Change the url, the filters or the description, or (de)activate it. ``active: true``
-    re-activates one whatever deactivated it (a 410 Gone included) and closes its circuit
-    breaker; ``active: false`` holds its deliveries until it is active again. A new url
-    closes the breaker too. A subscription of the sources file can only be (de)activated
-    here: 409."""
+) -> SubscriptionChanged:
+    """Change the url (``url`` or ``apprise``, either kind replacing the other), the
+    filters or the description, or (de)activate it. ``active: true`` re-activates one
+    whatever deactivated it (a 410 Gone included) and closes its circuit breaker;
+    ``active: false`` holds its deliveries until it is active again. A new url closes the
+    breaker too. An Apprise subscription given a webhook ``url`` gets a secret, shown in
+    this answer only; a webhook given ``apprise`` loses its secret. A subscription of the
+    sources file can only be (de)activated here: 409."""
     subscription = await _get(session, subscription_id)
     changes = {name: getattr(body, name) for name in body.model_fields_set}
+    if "apprise" in changes:  # one column holds either kind of URL
+        changes["url"] = changes.pop("apprise")
     fixed = sorted(set(changes) - {"active"})
     if subscription.origin == rows.FILE and fixed:
         raise HTTPException(
@@ -350,10 +219,15 @@ async def update_subscription(
             f"subscription {subscription_id} comes from the sources file: change its "
             f"{', '.join(fixed)} there (only active can be set here)",
         )
+    generated = None
     for name, value in changes.items():
         if name == "url" and value != subscription.url:
             subscription.consecutive_failures = 0
             subscription.paused_until = None
+            if notify.is_apprise(value):
+                subscription.secret = rows.NO_SECRET
+            elif notify.is_apprise(subscription.url):
+                subscription.secret = generated = rows.generate_secret()
         if name != "active":
             setattr(subscription, name, _reset(name) if value is None else value)
     try:
@@ -366,7 +240,8 @@ async def update_subscription(
         await rows.disable(session, subscription_id)
     await session.commit()
     await session.refresh(subscription)
-    return await _one(session, subscription)
+    out = await _one(session, subscription)
+    return SubscriptionChanged(**out.model_dump(), secret=generated)
 
 
 @router.delete(
@@ -397,8 +272,9 @@ async def delete_subscription(subscription_id: RowId, session: Session) -> Respo
     responses={401: {}, 404: {}},
 )
 async def ping_subscription(subscription_id: RowId, session: Session, state: State) -> PingOut:
-    """Send a signed ``webhook.test`` event (``data: {"subscription": NAME}``) now, as
-    ``drawdown ping`` does, and say what the endpoint answered (within
+    """Send a signed ``webhook.test`` event (``data: {"subscription": NAME}``) now, or
+    a test message to an Apprise URL, as ``drawdown ping`` does, and say what the
+    endpoint answered (within
     DRAWDOWN_WEBHOOK_TIMEOUT). Nothing is recorded and nothing changes: a 410 here
     disables nothing. Inactive subscriptions can be pinged too."""
     subscription = await _get(session, subscription_id)
@@ -430,11 +306,15 @@ async def ping_subscription(subscription_id: RowId, session: Session, state: Sta
 async def rotate_secret(subscription_id: RowId, session: Session) -> SubscriptionSecret:
     """Replace its secret with a new one, shown in this answer only; deliveries from now
     on are signed with it. A subscription of the sources file takes its secret from the
-    file: 409."""
+    file, and an Apprise subscription is not signed: 409."""
     subscription = await _get(session, subscription_id)
     if subscription.origin == rows.FILE:
         raise HTTPException(
             409, f"subscription {subscription_id} comes from the sources file: set secret there"
+        )
+    if notify.is_apprise(subscription.url):
+        raise HTTPException(
+            409, f"subscription {subscription_id} sends through Apprise: it has no secret"
         )
     subscription.secret = rows.generate_secret()
     subscription.updated_at = utcnow()

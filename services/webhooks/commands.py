@@ -298,7 +298,8 @@ async def redeliver(
 
 
 async def ping(settings: Settings, name: str) -> int:
-    """``drawdown ping``: send a signed ``webhook.test`` event now and show the answer."""
+    """``drawdown ping``: send a signed ``webhook.test`` event (for an Apprise URL, a test
+    message) now and show the answer."""
     async with open_database(settings) as engine:
         subscription_rows.announce_secrets(
             await load_subscriptions(engine, sources_path(settings.sources))

@@ -5,7 +5,9 @@ idempotent: the filters, description and active flag follow the file; a secret
 given in the file replaces the stored one; a subscription without one gets a
 generated secret the first time it is stored (``whsec_`` + base64 of 24 random
 bytes), logged once at INFO with its name so the operator can give it to the
-receiver, and never logged or shown again. A subscription of the file
+receiver, and never logged or shown again. An Apprise subscription (``apprise:``)
+is not signed: it has no secret (``NO_SECRET``), none is generated or printed, and
+giving one is an error. A subscription of the file
 (``origin`` "file") no longer in it is deactivated (its pending deliveries
 wait; listing it again resumes them); one made through the API (``origin``
 "api") is not the file's to deactivate — unless the file lists its url and
@@ -51,6 +53,7 @@ log = logging.getLogger(__name__)
 
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 24
+NO_SECRET = ""  # an Apprise subscription's: its messages are not signed
 # Why a subscription is inactive: the prefixes tell the loader what it may undo.
 GONE = "gone:"  # the endpoint answered 410; only an operator re-enables it
 REMOVED = "removed: no longer in the sources file"
@@ -97,6 +100,14 @@ class SubscriptionSpec:
 
 def generate_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
+
+
+def secret_for(url: str, given: str | None) -> str:
+    """The secret to store for a new subscription of ``url``: the one given, a generated
+    one for a webhook, none for an Apprise URL."""
+    if notify.is_apprise(url):
+        return NO_SECRET
+    return given or generate_secret()
 
 
 def valid_secret(secret: str) -> bool:
@@ -195,6 +206,8 @@ def parse_subscription(reader: NodeReader, node: yaml.Node) -> SubscriptionSpec:
     if "apprise" in values:  # an Apprise service instead of a webhook endpoint
         if "url" in values:
             raise reader.error(node, "a subscription has a 'url' (a webhook) or an 'apprise' URL")
+        if "secret" in values:
+            raise reader.error(node, "'secret' signs webhooks: an 'apprise' subscription has none")
         values["url"] = values.pop("apprise")
     if "name" not in values:
         raise reader.error(node, "a subscription needs 'name'")
@@ -235,7 +248,7 @@ def _new_row(spec: SubscriptionSpec, origin: str, secret: str, now: datetime) ->
 async def _store(session: AsyncSession, spec: SubscriptionSpec, now: datetime) -> str | None:
     """Insert ``spec`` if new, else update it; the secret generated for it, if one was."""
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    secret = spec.secret or generate_secret()
+    secret = secret_for(spec.url, spec.secret)
     created = await session.scalar(
         insert(Subscription)
         .values(**_new_row(spec, FILE, secret, now))
@@ -243,7 +256,7 @@ async def _store(session: AsyncSession, spec: SubscriptionSpec, now: datetime) -
         .returning(Subscription.id)
     )
     if created is not None:
-        return secret if spec.secret is None else None
+        return secret if spec.secret is None and secret != NO_SECRET else None
     where = (Subscription.url == spec.url, Subscription.name == spec.name)
     if await session.scalar(select(Subscription.origin).where(*where)) == API:
         log.info(
@@ -326,9 +339,10 @@ async def sync_subscriptions(
 def new_subscription(
     spec: SubscriptionSpec, origin: str, now: datetime | None = None
 ) -> Subscription:
-    """A row for ``spec`` (its secret, or a generated one), to be added to a session; the
-    caller gives the secret to whoever made it, once."""
-    return Subscription(**_new_row(spec, origin, spec.secret or generate_secret(), now or utcnow()))
+    """A row for ``spec`` (its secret, a generated one, or none for an Apprise URL), to be
+    added to a session; the caller gives the secret to whoever made it, once."""
+    secret = secret_for(spec.url, spec.secret)
+    return Subscription(**_new_row(spec, origin, secret, now or utcnow()))
 
 
 async def enable(session: AsyncSession, subscription_id: int, now: datetime | None = None) -> None:

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
+import time
+from pathlib import Path
 from typing import Any
 
+import httpx
+import psutil
 import yaml
+from dockerfile_parse import DockerfileParser
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, spawn_drawdown
+from tests.servers import free_port
 
 
 def _compose(docker_compose: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -65,3 +72,48 @@ def test_make_run_installs_only_what_running_needs() -> None:
     assert "sync --frozen --no-dev" in recipe
     assert "run --frozen --no-dev drawdown run" in recipe
     assert "install" not in recipe.splitlines()[0].split("##")[0]  # not the dev install
+
+
+def test_the_images_command_with_its_environment_serves_on_every_interface(
+    tmp_path: Path,
+) -> None:
+    """No Docker engine runs here, so the image's ENTRYPOINT and CMD run as a process with
+    the image's DRAWDOWN_* environment (its /data volume moved to a temporary folder): it
+    listens on 0.0.0.0 and answers there."""
+    image = DockerfileParser(path=str(ROOT / "Dockerfile"))
+    env = {k: v for k, v in image.envs.items() if k.startswith("DRAWDOWN_")}
+    host, _, port = env["DRAWDOWN_HTTP_ADDR"].rpartition(":")
+    assert (host, port) == ("0.0.0.0", "8000")
+    assert json.loads(image.structure[-2]["value"]) == ["drawdown"]  # ENTRYPOINT
+    command = json.loads(image.structure[-1]["value"])  # CMD
+    free = free_port()
+    env["DRAWDOWN_HTTP_ADDR"] = f"0.0.0.0:{free}"
+    env["DRAWDOWN_DATABASE_URL"] = env["DRAWDOWN_DATABASE_URL"].replace(
+        "////data/", f"///{tmp_path}/"
+    )
+    process = spawn_drawdown(
+        *command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not _ready(f"http://127.0.0.1:{free}/readyz"):
+            assert process.poll() is None, "the image's command exited"
+            assert time.monotonic() < deadline, "the image's command never became ready"
+            time.sleep(0.5)
+        listening = {
+            (c.laddr.ip, c.laddr.port)
+            for c in psutil.Process(process.pid).net_connections("tcp")
+            if c.status == psutil.CONN_LISTEN
+        }
+        assert ("0.0.0.0", free) in listening
+        assert (tmp_path / "drawdown.db").exists()
+    finally:
+        process.terminate()
+        process.wait(60)
+
+
+def _ready(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False

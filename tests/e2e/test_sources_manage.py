@@ -20,6 +20,7 @@ def _env(tmp_path: Path, sources: Path) -> dict[str, str]:
         "DRAWDOWN_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/drawdown.db",
         "DRAWDOWN_SOURCES": str(sources),
         "DRAWDOWN_WORKER_PROCESSES": "0",
+        "DRAWDOWN_FETCH_ALLOWED_NETWORKS": "127.0.0.1/32",
     }
 
 
@@ -66,6 +67,19 @@ def test_add_disable_export_import_remove(tmp_path: Path) -> None:
     # The listing loads the (empty) file, and a source added by hand stays.
     assert "Local" in _ok(sources())
     assert feed in _sources(tmp_path)
+
+
+def test_adding_an_address_the_fetch_guard_refuses_is_a_one_line_error(tmp_path: Path) -> None:
+    empty = tmp_path / "sources.yaml"
+    empty.write_text("sources: []\n", encoding="utf-8")
+    env = {**_env(tmp_path, empty), "DRAWDOWN_FETCH_ALLOWED_NETWORKS": ""}
+    for url in ("http://127.0.0.1:8080/feed", "http://169.254.169.254/latest/meta-data/"):
+        refused = drawdown_cli("sources", "add", url, env=env, cwd=tmp_path)
+        assert refused.returncode == 1
+        (line,) = refused.stderr.strip().splitlines()
+        assert "blocked address" in line
+        assert "DRAWDOWN_FETCH_ALLOWED_NETWORKS" in line
+    assert not (tmp_path / "drawdown.db").exists() or _sources(tmp_path) == {}
 
 
 def test_a_file_of_ones_own_keeps_the_shipped_sources(tmp_path: Path) -> None:

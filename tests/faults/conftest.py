@@ -65,6 +65,18 @@ def until(check: Callable[[], bool], what: str, timeout: float = WAIT) -> None:
         time.sleep(0.2)
 
 
+def until_reached(count: Callable[[], int], target: int, what: str, stall: float = WAIT) -> None:
+    """Poll ``count`` until it reaches ``target``; fail naming ``what`` only once it has not
+    grown for ``stall`` seconds: a loaded machine makes progress slowly, a hang makes none."""
+    best, deadline = -1, time.monotonic() + stall
+    while (now := count()) < target:
+        if now > best:
+            best, deadline = now, time.monotonic() + stall
+        elif time.monotonic() > deadline:
+            pytest.fail(f"stalled for {stall:.0f}s at {best} of {target}: {what}")
+        time.sleep(0.2)
+
+
 def wait_for_port(port: int, process: subprocess.Popen[Any] | None = None) -> None:
     def listening() -> bool:
         assert process is None or process.poll() is None, f"exited with {process.returncode}"
@@ -424,7 +436,7 @@ COUNTS = {
     "doubled_alert_events": (
         "SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM alert_events "
         "GROUP BY alert_id, type, alert->>'status', alert->>'article_count', "
-        "alert->>'sighting_count') AS changes"
+        "alert->>'sighting_count', alert->>'denied_by') AS changes"
     ),
     "deliveries": "SELECT count(*) FROM deliveries",
 }

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import KAFKA_SESSION_TIMEOUT
-from tests.faults.conftest import Role, counts, env_of, processed, report, running, until
+from tests.faults.conftest import Role, counts, env_of, processed, report, running, until_reached
 from tests.faults.stream import documents, publish
 
 DOCUMENTS = 2000
-pytestmark = pytest.mark.timeout(600)
+pytestmark = pytest.mark.timeout(1800)  # the waits fail on a stall; this only on a hang
 KILLS = 4
 SEED = 20260315
 
@@ -64,11 +64,13 @@ async def test_processor_killed_mid_batch_keeps_every_count(
     marks = sorted(rng.sample(range(100, DOCUMENTS - 100), KILLS))
     with running(reference, killed):
         for mark in marks:
-            await asyncio.to_thread(until, lambda m=mark: done(pg_url) >= m, f"{mark} documents")
+            await asyncio.to_thread(until_reached, lambda: done(pg_url), mark, "the killed one")
             killed.kill()
             killed.start()
-        await asyncio.to_thread(until, lambda: done(pg_url) >= DOCUMENTS, "every document")
-        await asyncio.to_thread(until, lambda: done(second_pg_url) >= DOCUMENTS, "the reference")
+        await asyncio.to_thread(until_reached, lambda: done(pg_url), DOCUMENTS, "the killed one")
+        await asyncio.to_thread(
+            until_reached, lambda: done(second_pg_url), DOCUMENTS, "the reference"
+        )
     after, undisturbed = await counts(pg_url), await counts(second_pg_url)
     report(
         "processor killed mid-batch",

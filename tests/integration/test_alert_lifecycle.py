@@ -69,7 +69,10 @@ async def test_status_grows_with_outlets_and_languages_then_a_denial_disputes(
     assert [e.type for e in events] == ["alert.created", "alert.updated", "alert.updated"]
     assert events[1].changes["status"] == ["reported", "corroborated"]
     assert events[1].changes["outlets"] == [["Outlet A"], ["Outlet A", "Outlet B"]]
-    assert events[2].changes == {"status": ["corroborated", "disputed"]}
+    assert events[2].changes == {
+        "status": ["corroborated", "disputed"],
+        "denied_by": [[], ["Outlet C"]],
+    }
     assert events[2].alert["status"] == "disputed"
     assert events[0].alert["evidence"][0]["outlet"] == "Outlet A"
 
@@ -131,5 +134,62 @@ async def test_alert_events_reach_the_alerts_topic_once(
         ("alert.created", "denial"),  # the denial is a story of its own
         ("alert.updated", "withdrawal"),
     ]
-    assert messages[2]["changes"] == {"status": ["reported", "disputed"]}
+    assert messages[2]["changes"] == {
+        "status": ["reported", "disputed"],
+        "denied_by": [[], ["Outlet C"]],
+    }
     assert {m["v"] for m in messages} == {1}
+
+
+CLAIMS = [
+    "US forces withdrew from Ain al-Asad air base on Tuesday, officials said.",
+    "انسحبت القوات الأمريكية من قاعدة عين الأسد في الأنبار يوم الثلاثاء.",
+    "American troops have left the Ain al-Asad base in Anbar, a local source said.",
+    "US troops left the Ain al-Asad air base overnight, residents said.",
+    "Two witnesses said American forces completed their withdrawal from Ain al-Asad.",
+    "US soldiers withdrew from the Ain al-Asad air base, a local official told reporters.",
+]
+DENIALS = [
+    "The Pentagon denied reports that US forces had withdrawn from Ain al-Asad.",
+    "A CENTCOM spokesman again denied that American troops had left Ain al-Asad.",
+    "Iraqi officials denied that US forces have withdrawn from the Ain al-Asad base.",
+    "Kurdish officials denied reports that American forces left the Ain al-Asad base.",
+]
+
+
+async def test_one_more_report_of_the_same_side_does_not_flip_the_status(
+    engine: AsyncEngine,
+) -> None:
+    """Each step is one article; the status moves only when a side gains an outlet."""
+    steps = [
+        (CLAIMS[0], "A", "reported"),
+        (CLAIMS[1], "B", "corroborated"),
+        (CLAIMS[2], "C", "confirmed"),
+        (DENIALS[0], "D", "disputed"),
+        (CLAIMS[3], "A", "disputed"),  # one outlet answering is not enough
+        (DENIALS[1], "D", "disputed"),  # the same outlet denying again: no change at all
+        (CLAIMS[4], "E", "confirmed"),  # two other outlets have answered the one denial
+        (DENIALS[2], "F", "confirmed"),  # two answers hold against two denials
+        (DENIALS[3], "G", "disputed"),  # three denials outweigh two answers
+        (CLAIMS[5], "H", "confirmed"),  # three against three
+    ]
+    for text, outlet, expected in steps:
+        await _save(engine, text, f"Outlet {outlet}")
+        assert (await _alert(engine)).status == expected, text
+    alert = await _alert(engine)
+    assert alert.denied_by == ["Outlet D", "Outlet F", "Outlet G"]
+    statuses = [
+        e.changes["status"]
+        for e in await _events(engine)
+        if e.alert_id == alert.id and "status" in e.changes
+    ]
+    assert statuses == [
+        ["reported", "corroborated"],
+        ["corroborated", "confirmed"],
+        ["confirmed", "disputed"],
+        ["disputed", "confirmed"],
+        ["confirmed", "disputed"],
+        ["disputed", "confirmed"],
+    ]
+    repeated = [e for e in await _events(engine) if e.alert_id == alert.id][5:6]
+    assert [e.changes.get("denied_by") for e in repeated] == [None]  # D's second denial: none

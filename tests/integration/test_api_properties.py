@@ -14,12 +14,39 @@ from collections.abc import Iterator
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 
 from services.api.app import create_app
+from services.api.subscription_bodies import APPRISE_FORMAT
 from services.db import create_engine
 from services.settings import Settings
+from services.webhooks.notify import check_apprise_url
 from tests.apikit import TOKEN, copy_database, replay_seeds
 from tests.conftest import ROOT, Template, drawdown_serving
+
+
+def _sendable(url: str) -> bool:
+    try:
+        check_apprise_url(url)
+    except ValueError:
+        return False
+    return True
+
+
+# An Apprise URL's format (``apprise-url``) is whatever Apprise can send to, which no
+# pattern states: generated ones are of services whose forms are known, each checked.
+_HOST = r"[a-z][a-z0-9]{0,20}(\.[a-z][a-z0-9]{0,10}){0,2}"
+schemathesis.openapi.format(
+    APPRISE_FORMAT,
+    st.one_of(
+        st.from_regex(
+            rf"\A(json|jsons|xml|xmls|form|forms)://{_HOST}(:[1-9][0-9]{{0,3}})?"
+            r"(/[a-z0-9]{0,12}){0,3}\Z"
+        ),
+        st.from_regex(rf"\Antfys?://{_HOST}/[a-z0-9_-]{{1,20}}\Z"),
+        st.from_regex(r"\Aslack://T[A-Z0-9]{8}/B[A-Z0-9]{8}/[A-Za-z0-9]{24}\Z"),
+    ).filter(_sendable),
+)
 
 
 def _document() -> dict[str, object]:

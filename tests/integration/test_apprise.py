@@ -100,5 +100,7 @@ async def test_ping_sends_a_test_notification(database_url: str, tmp_path: Path)
         result = await asyncio.to_thread(drawdown_cli, "ping", "chat", env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "answer='HTTP 200'" in result.stdout
+    # An Apprise subscription is not signed: loading it generates and prints no secret.
+    assert "secret" not in result.stdout + result.stderr
     (got,) = receiver.received
     assert json.loads(got.body)["title"] == "Drawdown: test notification"

@@ -12,6 +12,7 @@ from processor.worker import Worker
 from services.bus import Record
 from services.db import create_engine, sessionmaker
 from services.models import Article, DeadLetter
+from services.pool import CpuPool
 from services.runtime import make_bus
 from services.settings import Settings
 from tests.conftest import SEEDS
@@ -36,7 +37,7 @@ async def test_poison_message_is_dead_lettered_and_does_not_block(
 
     engine = create_engine(kafka_settings)
     try:
-        worker = Worker(kafka_settings, bus, engine, None)
+        worker = Worker(kafka_settings, bus, engine, CpuPool(0))
         stop = asyncio.Event()
         task = asyncio.create_task(worker.run(stop))
         for _ in range(300):

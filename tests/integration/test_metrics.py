@@ -98,7 +98,7 @@ def lags(now: Scrape, settings: Settings) -> dict[int, float]:
 
 async def run_worker_until(runtime: Runtime, done: Callable[[], Awaitable[bool]]) -> None:
     stop = asyncio.Event()
-    worker = Worker(runtime.settings, runtime.bus, runtime.engine, runtime.executor)
+    worker = Worker(runtime.settings, runtime.bus, runtime.engine, runtime.pool)
     task = asyncio.create_task(worker.run(stop))
     try:
         await wait_for(done, DEADLINE)

@@ -63,11 +63,11 @@ def _columns(connection: Connection, table: str) -> set[str]:
     return {c["name"] for c in inspect(connection).get_columns(table)}
 
 
-async def test_revision_0011_down_and_up_keeps_the_evidence(
+async def test_revision_0012_down_and_up_keeps_the_evidence(
     engine: AsyncEngine, database_url: str
 ) -> None:
     """A downgrade drops the reasons and sentences, keeping events and evidence; after the
-    upgrade they read as evidence stored before 0011 does: one sentence, no reason."""
+    upgrade they read as evidence stored before 0012 does: one sentence, no reason."""
     text = "US forces withdrew from Ain al-Asad air base on Tuesday, officials said."
     async with sessionmaker(engine).begin() as session:
         stored = await store.save(
@@ -75,7 +75,7 @@ async def test_revision_0011_down_and_up_keeps_the_evidence(
         )
     assert stored is not None
     async with engine.begin() as connection:
-        await connection.run_sync(_alembic, "downgrade", "0010")
+        await connection.run_sync(_alembic, "downgrade", "0011")
         assert not {"reason", "sentences"} & await connection.run_sync(_columns, "events")
         assert "evidence_language" not in await connection.run_sync(_columns, "alert_articles")
     async with engine.begin() as connection:

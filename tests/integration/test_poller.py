@@ -8,7 +8,6 @@ import html
 import ipaddress
 import logging
 from collections.abc import AsyncIterator
-from concurrent.futures import Executor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,7 +29,8 @@ from services.bus import Bus, Headers, Producer
 from services.db import create_engine
 from services.errors import BusError
 from services.models import Article, Event, Mention, SeenUrl, Source
-from services.runtime import make_bus, make_executor
+from services.pool import CpuPool
+from services.runtime import make_bus
 from services.settings import Settings
 from tests.feedkit import Item, article_html, rss, seed, write_sources
 from tests.servers import LocalServer, local_server
@@ -113,7 +113,8 @@ async def harness(
     tmp_path: Path,
     kind: str = "feed",
     failures: int = 0,
-    executor: Executor | None = None,
+    pool: CpuPool | None = None,
+    others: tuple[tuple[str, str, str], ...] = (),  # (name, path, kind) of more sources
 ) -> AsyncIterator[Harness]:
     engine = create_engine(settings)
     bus = make_bus(settings)
@@ -126,11 +127,16 @@ async def harness(
         ):
             path = write_sources(
                 tmp_path / "sources.yaml",
-                [{"name": "Local", "url": server.url("/feed"), "kind": kind, "interval": 60.0}],
+                [
+                    {"name": name, "url": server.url(path), "kind": kind, "interval": 60.0}
+                    for name, path, kind in (("Local", "/feed", kind), *others)
+                ],
             )
             await load_sources(engine, path)
             producer = Recorder(real, failures)
-            poller = Poller(settings, engine, producer, client, executor, rand=lambda: 0.5)
+            poller = Poller(
+                settings, engine, producer, client, pool or CpuPool(0), rand=lambda: 0.5
+            )
             yield Harness(settings, engine, bus, poller, producer, server)
     finally:
         await engine.dispose()
@@ -145,7 +151,7 @@ def serve(server: LocalServer, path: str, body: str, content_type: str = HTML) -
 
 async def consume(h: Harness, count: int) -> None:
     """Run a processor worker until it has stored ``count`` messages."""
-    worker = Worker(h.settings, h.bus, h.engine, None)
+    worker = Worker(h.settings, h.bus, h.engine, CpuPool(0))
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
     for _ in range(200):
@@ -609,8 +615,6 @@ async def test_a_feed_that_takes_too_long_to_parse_delays_only_itself(
     settings: Settings, tmp_path: Path
 ) -> None:
     limited = settings.model_copy(update={"parse_timeout": 0.5})
-    executor = make_executor(limited.model_copy(update={"worker_processes": 1}), reads=False)
-    assert executor is not None
     nested = 120_000  # 3.5 MB, some six seconds of parsing: a dozen times the limit
     hostile = (
         '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
@@ -618,8 +622,8 @@ async def test_a_feed_that_takes_too_long_to_parse_delays_only_itself(
         + "</item>" * nested
         + "</channel></rss>"
     )
-    try:
-        async with harness(limited, tmp_path, executor=executor) as h:
+    with CpuPool(1) as pool:
+        async with harness(limited, tmp_path, pool=pool) as h:
             serve(h.server, "/feed", hostile, RSS)
             await h.poller.run_once()
             source = await h.source()
@@ -628,11 +632,47 @@ async def test_a_feed_that_takes_too_long_to_parse_delays_only_itself(
             serve(h.server, "/a/1", article_html(title, body))
             await h.make_due()
             (healthy,) = await h.poller.run_once()  # the one worker is free again
-    finally:
-        executor.shutdown(wait=False, cancel_futures=True)
     assert source.last_status == "parse"
     assert "took over 0.5 s" in (source.last_error or "")
     assert (healthy.status, healthy.new) == ("ok", 1)
+
+
+def stuck_in_lxml(attributes: int) -> str:
+    """A page whose parse stays in libxml2 (C) for minutes: it checks each attribute of an
+    element against all those before it, so the signal-based soft limit never runs."""
+    tag = " ".join(f'a{i}="v"' for i in range(attributes))
+    return f"<html><head><title>t</title></head><body><p {tag}>x</p></body></html>"
+
+
+async def test_a_page_stuck_in_c_code_costs_one_worker_once_and_its_source_alone(
+    settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    limited = settings.model_copy(update={"parse_timeout": 0.5})
+    caplog.set_level(logging.INFO, logger="ingest.poll")
+    with CpuPool(1) as pool:
+        others = (("Healthy", "/healthy", "feed"),)
+        async with harness(limited, tmp_path, "page", pool=pool, others=others) as h:
+            serve(
+                h.server,
+                "/feed",
+                '<html><body><a href="/news/2026/02/23/stuck-story">Stuck</a></body></html>',
+            )
+            serve(h.server, "/news/2026/02/23/stuck-story", stuck_in_lxml(300_000))  # 2.9 MB
+            title, body = seed("000")
+            serve(h.server, "/healthy", rss([Item(title, h.server.url("/a/1"), "x")]), RSS)
+            serve(h.server, "/a/1", article_html(title, body))
+            results = {r.source: r for r in await h.poller.run_once()}
+            # the one worker was killed and replaced: the next poll finds it ready
+            await h.make_due()
+            again = {r.source: r for r in await h.poller.run_once()}
+    assert (results["Healthy"].status, results["Healthy"].new) == ("ok", 1)
+    assert results["Local"].new == 0
+    assert results["Local"].status == "ok"  # the listing was read; its one article was not
+    assert any(
+        "stuck-story" in r.getMessage() and "extract took over 0.5 s" in r.getMessage()
+        for r in caplog.records
+    )
+    assert again["Healthy"].status == "not_modified" or again["Healthy"].error is None
 
 
 async def _bytes(body: bytes, media_type: str) -> Response:

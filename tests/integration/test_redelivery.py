@@ -15,6 +15,7 @@ from processor.worker import Worker
 from services.bus import Bus, Consumer, Producer, Record
 from services.db import create_engine
 from services.models import Alert, AlertArticle, Article, Event, Mention, Sighting
+from services.pool import CpuPool
 from services.runtime import make_bus
 from services.settings import Settings
 from tests.conftest import SEEDS
@@ -86,14 +87,14 @@ async def test_redelivered_messages_leave_the_same_rows(kafka_settings: Settings
 
     engine = create_engine(kafka_settings)
     try:
-        crashing = Worker(kafka_settings, _CrashingBus(bus), engine, None)
+        crashing = Worker(kafka_settings, _CrashingBus(bus), engine, CpuPool(0))
         await _run_until(crashing, len(seeds))
         assert crashing.processed == len(seeds)
         before = await _counts(kafka_settings)
         assert before["articles"] == len(seeds)
         assert before["alerts"] > 0
 
-        survivor = Worker(kafka_settings, bus, engine, None)
+        survivor = Worker(kafka_settings, bus, engine, CpuPool(0))
         await _run_until(survivor, len(seeds))
         assert survivor.processed == len(seeds)  # every message came back ...
     finally:

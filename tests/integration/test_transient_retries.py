@@ -18,6 +18,7 @@ from processor.store import STORY_LOCK
 from processor.worker import Worker
 from services.db import create_engine, sessionmaker
 from services.models import DeadLetter, Sighting
+from services.pool import CpuPool
 from services.runtime import make_bus
 from services.settings import Settings
 from tests.conftest import PG_ADMIN, SEEDS
@@ -67,7 +68,7 @@ async def test_lock_timeouts_are_retried_not_dead_lettered(
 
     engine = create_engine(kafka_settings)
     stop = asyncio.Event()
-    worker = Worker(kafka_settings, make_bus(kafka_settings), engine, None)
+    worker = Worker(kafka_settings, make_bus(kafka_settings), engine, CpuPool(0))
     caplog.set_level(logging.WARNING, logger="processor.worker")
     running = asyncio.create_task(worker.run(stop))
     try:
@@ -101,7 +102,7 @@ async def test_a_record_the_database_refuses_is_dead_lettered_alone(
 
     engine = create_engine(kafka_settings)
     stop = asyncio.Event()
-    worker = Worker(kafka_settings, make_bus(kafka_settings), engine, None)
+    worker = Worker(kafka_settings, make_bus(kafka_settings), engine, CpuPool(0))
     running = asyncio.create_task(worker.run(stop))
     try:
         await _until(worker, len(good) + 1, stop)

@@ -28,9 +28,19 @@ def test_status_thresholds(outlets: int, languages: int, expected: str) -> None:
     assert status(outlets, languages) == expected
 
 
-def test_disputed_holds_until_confirmed() -> None:
-    assert status(2, 1, disputed=True) == "disputed"
-    assert status(3, 2, disputed=True) == "confirmed"
+def test_a_denial_holds_until_as_many_other_outlets_answer_it_and_at_least_two() -> None:
+    """Answers count from the first denial on; denials and answers are weighed together."""
+    assert status(3, 2, disputed=True, denials=1, answers=0) == "disputed"
+    assert status(3, 2, disputed=True, denials=1, answers=1) == "disputed"
+    assert status(3, 2, disputed=True, denials=1, answers=2) == "confirmed"
+    assert status(2, 1, disputed=True, denials=1, answers=2) == "corroborated"
+    assert status(5, 2, disputed=True, denials=3, answers=2) == "disputed"
+    assert status(5, 2, disputed=True, denials=3, answers=3) == "confirmed"
+
+
+def test_an_alert_disputed_before_denials_were_counted_needs_two_answers() -> None:
+    assert status(4, 2, disputed=True, denials=0, answers=1) == "disputed"
+    assert status(4, 2, disputed=True, denials=0, answers=2) == "confirmed"
 
 
 def test_status_is_always_a_known_status() -> None:

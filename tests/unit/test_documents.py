@@ -8,6 +8,7 @@ import pytest
 
 from ingest.documents import decode_text, from_json, from_text, load
 from services.errors import InputError
+from services.pool import CpuPool
 
 # ---------------------------------------------------------------- decode_text
 
@@ -150,14 +151,14 @@ async def test_load_rejects_an_unsupported_suffix(tmp_path: Path, name: str) -> 
     path = tmp_path / name
     path.write_text("# not a document\n", encoding="utf-8")
     with pytest.raises(InputError, match="unsupported file type") as caught:
-        await load(path, None)
+        await load(path, CpuPool(0))
     assert ".txt" in str(caught.value)
 
 
 async def test_load_reads_a_text_file(tmp_path: Path) -> None:
     path = tmp_path / "001.TXT"
     path.write_text("Headline\nBody", encoding="utf-8")
-    article = await load(path, None)
+    article = await load(path, CpuPool(0))
     assert (article.title, article.text, article.source) == (
         "Headline",
         "Headline\nBody",
@@ -168,20 +169,20 @@ async def test_load_reads_a_text_file(tmp_path: Path) -> None:
 async def test_load_reads_a_json_file(tmp_path: Path) -> None:
     path = tmp_path / "a.json"
     path.write_text('{"title": "T", "text": "Body"}', encoding="utf-8")
-    article = await load(path, None)
+    article = await load(path, CpuPool(0))
     assert (article.title, article.text, article.source) == ("T", "Body", "replay:a.json")
 
 
 async def test_load_reports_a_missing_file_as_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="cannot read"):
-        await load(tmp_path / "missing.txt", None)
+        await load(tmp_path / "missing.txt", CpuPool(0))
 
 
 async def test_load_rejects_binary_html_before_extraction(tmp_path: Path) -> None:
     path = tmp_path / "page.html"
     path.write_bytes(b"<html>\x00</html>")
     with pytest.raises(InputError, match="NUL bytes"):
-        await load(path, None)
+        await load(path, CpuPool(0))
 
 
 # ---------------------------------------------------------------- hostile and odd files

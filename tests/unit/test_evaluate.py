@@ -64,9 +64,12 @@ def test_calibration_counts_documents_by_their_strongest_withdrawal() -> None:
     unsure = Reading(
         "b.txt", "ar", ("ar",), frozenset(), frozenset({"withdrawal"}), True, None, 0.85
     )
-    rows = {r["confidence"]: r for r in evaluate(labels, [sure, unsure])["calibration"]}
+    table = evaluate(labels, [sure, unsure])["calibration"]
+    rows = {r["confidence"]: r for r in table["unambiguous"]}
     assert rows["0.9–1.0"]["precision"] == 1.0
     assert rows["0.8–0.9"]["precision"] == 0.0
+    assert rows["0.8–0.9"]["at_or_above"] == {"documents": 2, "precision": 0.5}
+    assert set(table) == {"unambiguous", "tuning", "check"}
 
 
 def test_reading_from_a_replay_report_uses_the_alert_threshold() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -87,3 +89,33 @@ def test_paragraph_spans_index_the_text() -> None:
 
 def test_short_russian_without_marker_letters_is_ru() -> None:
     assert detect("американские войска покинули базу").language == "ru"
+
+
+FIRST_CALLS_AT_ONCE = """
+import threading
+from processor.language import detect
+text = "Les forces américaines ont quitté la base, a déclaré hier un responsable militaire."
+start, found = threading.Barrier(8), []
+def read():
+    start.wait()
+    found.append(detect(text).language)
+threads = [threading.Thread(target=read) for _ in range(8)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(" ".join(found))
+"""
+
+
+def test_threads_reading_first_at_once_all_see_every_language() -> None:
+    """A processor without worker processes reads a batch in threads from its first
+    moment: none may read while the language profiles are still loading."""
+    done = subprocess.run(
+        [sys.executable, "-c", FIRST_CALLS_AT_ONCE],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert done.stdout.split() == ["fr"] * 8

@@ -25,6 +25,11 @@ def test_the_sources_file_names_an_apprise_url_instead_of_a_url() -> None:
         ("{name: a, apprise: 'https://x.example/'}", "is a webhook endpoint"),
         ("{name: a, url: 'https://x.example/', apprise: 'json://x.example/'}", "or an"),
         ("{name: a}", "needs 'url' (a webhook) or 'apprise'"),
+        (
+            "{name: a, apprise: 'json://x.example/', "
+            "secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}",
+            "an 'apprise' subscription has none",
+        ),
     ):
         with pytest.raises(ConfigError, match=re.escape(why)):
             parse_sources_file(f"subscriptions:\n  - {bad}\n")

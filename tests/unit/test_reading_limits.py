@@ -62,6 +62,17 @@ def test_the_base_does_not_refer_back_when_two_bases_were_named() -> None:
         ("پایگاههای عینالاسد و حریر", ["ain-al-asad", "harir"]),
         ("قاعدة عين الأسد وحرير", ["ain-al-asad", "harir"]),
         ("بازار حریر در اربیل شلوغ است", []),  # silk market: not the base
+        # A list that repeats its preposition, after a name its own base noun qualified.
+        ("The troops are at Ain al-Asad and at Harir.", ["ain-al-asad", "harir"]),
+        ("تتمركز القوات في قاعدة عين الأسد وفي حرير.", ["ain-al-asad", "harir"]),
+        ("Hêz li Firokexaneya Hewlêrê û li Herîrê ne.", ["erbil-air-base", "harir"]),
+        ("They wear silk and in harir.", []),
+        # A descriptor between the base noun and the name does not count as a word between.
+        ("نیروهای آمریکایی در پایگاه نظامی الحریر مستقر هستند.", ["harir"]),
+        # A base noun that is another name's head qualifies nothing else: "Kargo" sounds like
+        # Kirkuk, and the base is Rmelan's.
+        ("RÜMEYLAN ÜSSÜNE 3 ASKERİ KARGO UÇAĞI İNDİ", ["rmelan"]),
+        ("قاعدة عين الأسد ومطار بغداد", ["ain-al-asad", "victory-base"]),
     ],
 )
 def test_qualified_names_count_only_beside_a_base(text: str, places: list[str]) -> None:

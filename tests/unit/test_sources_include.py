@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,7 @@ def test_an_opml_file_without_feeds_is_an_error(tmp_path: Path) -> None:
         read_opml(path)
     with pytest.raises(ConfigError, match="not an http"):
         spec_for("file:///etc/passwd")
+    with pytest.raises(ConfigError, match=r"blocked address.*DRAWDOWN_FETCH_ALLOWED_NETWORKS"):
+        spec_for("http://[::ffff:169.254.169.254]/latest/meta-data/")
+    allowed = [ipaddress.ip_network("127.0.0.1/32")]
+    assert spec_for("http://127.0.0.1:8080/feed", allowed=allowed).url.startswith("http://127")

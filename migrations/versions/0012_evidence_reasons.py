@@ -7,8 +7,8 @@ of the main sentence. Alert evidence keeps the same, with the sentence's languag
 which the alert's languages (and so its status) count. Rows stored before keep an
 empty reason and no sentences; readers fall back on their one evidence sentence.
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-07 12:30:00.000000
 """
 
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011"
-down_revision: str | None = "0010"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
