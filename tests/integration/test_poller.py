@@ -32,6 +32,7 @@ from services.models import Article, Event, Mention, SeenUrl, Source
 from services.pool import CpuPool
 from services.runtime import make_bus
 from services.settings import Settings
+from tests.apikit import api_client
 from tests.feedkit import Item, article_html, rss, seed, write_sources
 from tests.servers import LocalServer, local_server
 
@@ -767,12 +768,15 @@ async def test_a_feed_with_one_binary_page_publishes_the_other_and_notes_it(
         h.server.route("/a/binary", lambda request: _bytes(PNG, "text/html"))
         (result,) = await h.poller.run_once()
         source = await h.source()
+        async with api_client(settings.database_url) as (api, _):
+            (listed,) = (await api.get("/sources")).json()
     note = (
         "1 of 2 article pages unusable; first: binary: binary content (PNG), "
         f"served as text/html ({h.server.url('/a/binary')})"
     )
     assert (result.status, result.new, result.error) == ("ok", 1, note)
     assert (source.last_status, source.error_count, source.last_error) == ("ok", 0, note)
+    assert (listed["health"], listed["last_status"], listed["last_error"]) == ("ok", "ok", note)
     assert source.articles_found == 1
     assert [a.url for a in h.producer.sent] == [h.server.url("/a/good")]
     assert 59 <= (source.next_poll_at - source.last_polled_at).total_seconds() <= 61  # no backoff
