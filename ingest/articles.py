@@ -126,7 +126,7 @@ def raw_article(
 
 class Articles:
     """Fetches, extracts and publishes candidates; shared by every poll of a process,
-    with the poll's own per-host gate and robots.txt cache."""
+    with the poller's per-host gate and robots.txt cache."""
 
     def __init__(
         self,
