@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from ingest.feeds import FeedEntry
+from ingest.feeds import FeedEntry, ParsedFeed
+from processor.dedup import canonical_url
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,3 +43,26 @@ def newest_first(candidates: list[Candidate]) -> list[Candidate]:
     undated = [c for c in candidates if not (c.entry is not None and c.entry.published_at)]
     dated.sort(key=lambda c: str(c.entry.published_at if c.entry else ""), reverse=True)
     return dated + undated
+
+
+def from_feed(source_id: int, feed: ParsedFeed) -> list[Candidate]:
+    """The feed's entries: by canonical link, and those without one (RSS 2.0 allows
+    an item of title and description alone) by guid or content hash."""
+    found: dict[str, Candidate] = {}
+    for entry in feed.entries:
+        canonical = canonical_url(entry.url) if entry.url else None
+        if entry.url and canonical:
+            found.setdefault(canonical, Candidate(entry.url, canonical, entry))
+        elif key := linkless_key(source_id, entry):
+            found.setdefault(key, Candidate(None, key, entry))
+    return list(found.values())
+
+
+def from_links(links: list[str]) -> list[Candidate]:
+    """A listing page's article links, once each by canonical URL."""
+    found: dict[str, Candidate] = {}
+    for link in links:
+        canonical = canonical_url(link)
+        if canonical and canonical not in found:
+            found[canonical] = Candidate(link, canonical)
+    return list(found.values())

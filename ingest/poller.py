@@ -232,20 +232,22 @@ class Poller:
 
     def _report(self, lease: leases.Lease, record: leases.PollRecord, new: int) -> PollResult:
         next_in = (record.health.next_poll_at - record.polled_at).total_seconds()
-        if record.error is None:
+        if not record.health.error_count:  # a success, perhaps with a note in its error
             log.info(
-                "polled source_id=%d source=%r url=%s status=%s new=%d next_poll_in=%.0fs",
+                "polled source_id=%d source=%r url=%s status=%s new=%d next_poll_in=%.0fs%s",
                 lease.id,
                 lease.name,
                 lease.url,
                 record.status,
                 new,
                 next_in,
+                f" note={record.error!r}" if record.error else "",
                 extra={
                     "source_id": lease.id,
                     "url": lease.url,
                     "status": record.status,
                     "new": new,
+                    "note": record.error,
                 },
             )
         else:

@@ -2,7 +2,8 @@
 
 The database (reachable, migrations at head), the bus (Kafka: ready, and the
 processors' lag per partition), the processes that report themselves
-(services/heartbeat.py), the sources by health, dead letters, webhook
+(services/heartbeat.py), the sources by health (the failing ones with their last
+error, healthy ones whose last poll left a note with it), dead letters, webhook
 deliveries owed, and the last alerts. Nothing is started and nothing is
 created: a SQLite file that does not exist yet stays that way.
 
@@ -125,7 +126,7 @@ async def _processes(session: AsyncSession, now: datetime, interval: float) -> l
 
 async def _sources(session: AsyncSession) -> dict[str, Any]:
     counts: Counter[str] = Counter()
-    failing = []
+    failing, noted = [], []
     for source in await session.scalars(select(Source).order_by(Source.name, Source.id)):
         state: str = health(source.enabled, source.parked_until, source.error_count)
         if state == "ok" and source.last_polled_at is None:
@@ -142,7 +143,13 @@ async def _sources(session: AsyncSession) -> dict[str, Any]:
                     "last_error": source.last_error,
                 }
             )
-    return {"counts": {name: counts[name] for name in HEALTHS}, "failing": failing}
+        elif state == "ok" and source.last_error:  # e.g. some article pages unusable
+            noted.append({"name": source.name, "url": source.url, "note": source.last_error})
+    return {
+        "counts": {name: counts[name] for name in HEALTHS},
+        "failing": failing,
+        "noted": noted,
+    }
 
 
 async def _alerts(session: AsyncSession) -> list[dict[str, Any]]:
@@ -254,6 +261,9 @@ def _source_lines(sources: dict[str, Any]) -> list[str]:
     for s in sources["failing"]:
         error = " ".join((s["last_error"] or "-").split())
         lines.append(f"  {s['health']:<8}  {s['name']}  ({s['error_count']} errors) {error[:80]}")
+    for s in sources["noted"]:
+        note = " ".join(s["note"].split())
+        lines.append(f"  {'note':<8}  {s['name']}  {note[:80]}")
     return lines
 
 

@@ -240,7 +240,7 @@ async def sources(session: AsyncSession) -> list[Family]:
             "gauge",
             "1, labelled with the outcome of the source's last poll: ok, empty, "
             'not_modified, or why it failed (an HTTP status such as "429", or "timeout", '
-            '"blocked", "binary", "parse" …).',
+            '"blocked", "binary", "parse", "pages" …).',
             (*SOURCE_LABELS, "status"),
             (((*_source_labels(r), str(r.last_status or "none")), 1.0) for r in polled),
         ),

@@ -59,10 +59,13 @@ class SourceOut(BaseModel):
     next_poll_at: datetime
     last_status: str | None = Field(
         description="the last poll's outcome: ok, empty, not_modified, or why it failed "
-        '(an HTTP status such as "404", or "timeout", "blocked", "binary", "parse" …)'
+        '(an HTTP status such as "404", or "timeout", "blocked", "binary", "parse", "pages" …)'
     )
     error_count: int = Field(description="consecutive failed polls")
-    last_error: str | None
+    last_error: str | None = Field(
+        description="why the last poll failed, with its numbers; on an ok poll, a note "
+        'such as "1 of 4 article pages unusable; first: …"'
+    )
     parked_until: datetime | None
     articles_found: int
     origin: Origin = Field(

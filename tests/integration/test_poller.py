@@ -32,6 +32,7 @@ from services.models import Article, Event, Mention, SeenUrl, Source
 from services.pool import CpuPool
 from services.runtime import make_bus
 from services.settings import Settings
+from tests.apikit import api_client
 from tests.feedkit import Item, article_html, rss, seed, write_sources
 from tests.servers import LocalServer, local_server
 
@@ -392,7 +393,11 @@ async def test_a_page_source_follows_article_links_and_honours_robots_txt(
         serve(h.server, "/news/2026/02/24/convoy-reaches-sarrin", article_html(*seed("003")))
         serve(h.server, "/private/2026/02/24/hidden-story", article_html(*seed("004")))
         (result,) = await h.poller.run_once()
-    assert (result.status, result.new, result.error) == ("ok", 2, None)
+    assert (result.status, result.new) == ("ok", 2)
+    assert result.error == (  # the page robots.txt keeps out is noted, not fetched
+        "1 of 3 article pages unusable; first: robots: robots.txt disallows Drawdown "
+        f"({h.server.url('/private/2026/02/24/hidden-story')})"
+    )
     assert h.server.hits("/private/2026/02/24/hidden-story") == 0
     assert {a.url for a in h.producer.sent} == {
         h.server.url("/news/2026/02/23/us-forces-leave-qasrak"),
@@ -551,7 +556,7 @@ async def test_an_entry_linking_to_an_internal_address_is_never_fetched(
     settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The guard decides before connecting: only 127.0.0.1 is ever contacted."""
-    caplog.set_level(logging.INFO, logger="ingest.poll")
+    caplog.set_level(logging.INFO, logger="ingest.articles")
     links = [
         "http://169.254.169.254/latest/meta-data/iam/credentials",
         "http://10.0.0.1/admin",
@@ -561,11 +566,13 @@ async def test_an_entry_linking_to_an_internal_address_is_never_fetched(
         items = [Item(f"Entry {i}", link, "") for i, link in enumerate(links)]
         serve(h.server, "/feed", rss(items), RSS)
         (result,) = await h.poller.run_once()
-    assert result.error is None
+    # the feed's own headlines were published: ok, with the refused pages noted
+    assert (result.status, result.new) == ("ok", 3)
+    assert (result.error or "").startswith("3 of 3 article pages unusable; first: blocked:")
     blocked = [
         r.getMessage()
         for r in caplog.records
-        if r.name == "ingest.poll" and "blocked address" in r.getMessage()
+        if r.name == "ingest.articles" and "blocked address" in r.getMessage()
     ]
     assert len(blocked) == 3
     assert all("Entry" in a.title for a in h.producer.sent)  # the feed's own headline only
@@ -648,7 +655,7 @@ async def test_a_page_stuck_in_c_code_costs_one_worker_once_and_its_source_alone
     settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     limited = settings.model_copy(update={"parse_timeout": 0.5})
-    caplog.set_level(logging.INFO, logger="ingest.poll")
+    caplog.set_level(logging.INFO, logger="ingest.articles")
     with CpuPool(1) as pool:
         others = (("Healthy", "/healthy", "feed"),)
         async with harness(limited, tmp_path, "page", pool=pool, others=others) as h:
@@ -662,12 +669,19 @@ async def test_a_page_stuck_in_c_code_costs_one_worker_once_and_its_source_alone
             serve(h.server, "/healthy", rss([Item(title, h.server.url("/a/1"), "x")]), RSS)
             serve(h.server, "/a/1", article_html(title, body))
             results = {r.source: r for r in await h.poller.run_once()}
+            async with h.engine.connect() as connection:
+                local = select(Source.error_count).where(Source.name == "Local")
+                error_count = (await connection.execute(local)).scalar_one()
             # the one worker was killed and replaced: the next poll finds it ready
             await h.make_due()
             again = {r.source: r for r in await h.poller.run_once()}
     assert (results["Healthy"].status, results["Healthy"].new) == ("ok", 1)
-    assert results["Local"].new == 0
-    assert results["Local"].status == "ok"  # the listing was read; its one article was not
+    # the listing was read; its one article was not, and the source says so
+    assert (results["Local"].status, results["Local"].new, error_count) == ("pages", 0, 1)
+    assert results["Local"].error == (
+        "pages: 1 of 1 article pages unusable; first: extract took over 0.5 s "
+        f"({h.server.url('/news/2026/02/23/stuck-story')})"
+    )
     assert any(
         "stuck-story" in r.getMessage() and "extract took over 0.5 s" in r.getMessage()
         for r in caplog.records
@@ -706,3 +720,63 @@ async def test_a_feed_past_the_size_cap_is_a_recorded_error(
         source = await h.source()
     assert source.last_status == "too_large"
     assert "100000 bytes" in (source.last_error or "")
+
+
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200)
+
+
+async def test_a_listing_whose_every_article_page_is_binary_fails_as_pages(
+    settings: Settings, tmp_path: Path
+) -> None:
+    paths = [f"/news/2026/02/2{i}/story-{i}" for i in range(3)]
+    async with harness(settings, tmp_path, kind="page") as h:
+        links = "".join(f"<a href='{path}'>Story</a>" for path in paths)
+        serve(h.server, "/feed", f"<html><body>{links}</body></html>")
+        for path in paths:
+            h.server.route(path, lambda request: _bytes(PNG, "text/html"))
+        (result,) = await h.poller.run_once()
+        source = await h.source()
+        seen = await h.seen()
+        # nothing new on the next poll: a success again, and the note is gone
+        await h.make_due()
+        (again,) = await h.poller.run_once()
+        recovered = await h.source()
+    expected = (
+        "pages: 3 of 3 article pages unusable; first: binary: binary content (PNG), "
+        f"served as text/html ({h.server.url(paths[0])})"
+    )
+    assert (result.status, result.new, result.error) == ("pages", 0, expected)
+    assert (source.last_status, source.error_count, source.last_error) == ("pages", 1, expected)
+    assert seen == {h.server.url(path) for path in paths}  # not fetched again
+    assert h.producer.sent == []
+    assert (again.status, again.error) == ("ok", None)
+    assert (recovered.error_count, recovered.last_error) == (0, None)
+    assert all(h.server.hits(path) == 1 for path in paths)
+
+
+async def test_a_feed_with_one_binary_page_publishes_the_other_and_notes_it(
+    settings: Settings, tmp_path: Path
+) -> None:
+    async with harness(settings, tmp_path) as h:
+        title, body = seed("000")
+        items = [
+            Item(title, h.server.url("/a/good"), "short"),
+            Item("", h.server.url("/a/binary"), ""),  # no text of its own to fall back on
+        ]
+        serve(h.server, "/feed", rss(items), RSS)
+        serve(h.server, "/a/good", article_html(title, body))
+        h.server.route("/a/binary", lambda request: _bytes(PNG, "text/html"))
+        (result,) = await h.poller.run_once()
+        source = await h.source()
+        async with api_client(settings.database_url) as (api, _):
+            (listed,) = (await api.get("/sources")).json()
+    note = (
+        "1 of 2 article pages unusable; first: binary: binary content (PNG), "
+        f"served as text/html ({h.server.url('/a/binary')})"
+    )
+    assert (result.status, result.new, result.error) == ("ok", 1, note)
+    assert (source.last_status, source.error_count, source.last_error) == ("ok", 0, note)
+    assert (listed["health"], listed["last_status"], listed["last_error"]) == ("ok", "ok", note)
+    assert source.articles_found == 1
+    assert [a.url for a in h.producer.sent] == [h.server.url("/a/good")]
+    assert 59 <= (source.next_poll_at - source.last_polled_at).total_seconds() <= 61  # no backoff

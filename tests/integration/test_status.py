@@ -51,7 +51,8 @@ async def _fill(engine: AsyncEngine) -> None:
                     url="https://fine.example/feed",
                     kind="feed",
                     last_polled_at=now,
-                    last_status="200",
+                    last_status="ok",
+                    last_error="1 of 2 article pages unusable; first: robots: no (https://x/1)",
                 ),
                 # Never polled: not known to be healthy yet.
                 Source(name="New", url="https://new.example/feed", kind="feed"),
@@ -130,6 +131,13 @@ async def test_status_reports_processes_sources_deliveries_and_alerts(
         "Failing": ("erroring", "http: HTTP 500"),
         "Parked": ("parked", "timeout: no answer"),
     }
+    assert found["sources"]["noted"] == [
+        {
+            "name": "Fine",
+            "url": "https://fine.example/feed",
+            "note": "1 of 2 article pages unusable; first: robots: no (https://x/1)",
+        }
+    ]
     assert found["dead_letters"] == 1
     assert found["deliveries"] == {"pending": 1, "dead": 1}
     alerts = {(a["place"], a["kind"], a["status"], a["outlets"]) for a in found["alerts"]}
@@ -146,6 +154,9 @@ async def test_status_reports_processes_sources_deliveries_and_alerts(
     assert any(line.startswith("  stale  web-2:7:") for line in lines)
     assert "sources       1 ok, 1 not polled yet, 1 erroring, 1 parked, 1 disabled" in lines
     assert "deliveries    1 pending, 1 dead" in lines
+    assert (
+        "  note      Fine  1 of 2 article pages unusable; first: robots: no (https://x/1)" in lines
+    )
     assert any(re.search(r"  qasrak +withdrawal +reported +1 outlet$", line) for line in lines)
 
 

@@ -55,6 +55,13 @@ def _report(**changes: Any) -> dict[str, Any]:
                     "last_error": "http: HTTP 500",
                 }
             ],
+            "noted": [
+                {
+                    "name": "Halab Today",
+                    "url": "https://halab.example/news",
+                    "note": "1 of 4 article pages unusable; first: binary: binary content (png)",
+                }
+            ],
         },
         "dead_letters": 1,
         "deliveries": {"pending": 4, "dead": 2},
@@ -84,6 +91,7 @@ def test_ready_when_the_database_and_the_bus_are() -> None:
     assert "alive  web-1:42:20261121T110000Z  ingest,process  seen 5s ago, up 1h" in screen
     assert "3 ok, 2 not polled yet, 1 erroring, 0 parked, 1 disabled" in screen
     assert "Enab Baladi  (2 errors) http: HTTP 500" in screen
+    assert "  note      Halab Today  1 of 4 article pages unusable; first: binary" in screen
     assert "4 pending, 2 dead" in screen
     assert "2026-11-21 11:30  qasrak  withdrawal  corroborated  3 outlets" in screen
 
