@@ -19,6 +19,7 @@ from services.errors import ConfigError
 CONCEPTS = (
     "withdrawal",
     "planned",
+    "announced",
     "negation",
     "negotiation",
     "presence",

@@ -135,7 +135,9 @@ class _Sentence:
         return any(0 < self.word(m.norm_start) - at <= 2 for m in self.mentions)
 
     def governed(self, position: int, exclude: int = -1) -> bool:
-        """Whether a planning word stands just before ``position`` ("will complete")."""
+        """Whether a planning word stands just before ``position`` ("will complete"); an
+        announcing verb does not govern what it reports ("הודיע כי השלים", "announced it
+        completed")."""
         here = self.word(position)
         return any(
             0 < here - self.word(p.start) <= GOVERNS
@@ -169,7 +171,7 @@ class _Sentence:
         "تا پایان ماه از پایگاه ... خارج می‌شود"), or a decision before it in its clause."""
         at = self.word(cue.start)
         clause_start, _ = self.clause(cue.start)
-        for c in self.of("planned"):
+        for c in (*self.of("planned"), *self.of("announced")):
             distance = at - self.word(c.start)
             if -PLANNED_WINDOW <= distance <= PLANNED_WINDOW or (
                 distance <= PLANNED_BEFORE
@@ -332,8 +334,8 @@ def _sentence_findings(
 
 
 def _antecedent(sentence: _Sentence, previous: Sequence[Mention]) -> tuple[Mention, ...]:
-    """Where a sentence names no place but says "the base" / "it" about the one base the
-    sentence before named, that base, located at the referring words."""
+    """Where a sentence names no base but says "the base" / "it" about the one base the
+    last sentence naming bases named, that base, located at the referring words."""
     bases = {m.place for m in previous}
     anaphors = sentence.of("anaphor")
     if len(bases) != 1 or not anaphors or not any(sentence.has(a) for a in _ACTIONS):
@@ -396,7 +398,8 @@ def classify(
                 )
         elif inside:
             findings.extend(_sentence_findings(sentence, index, doc, original, gazetteer))
-        previous = bases
+        if bases:  # "the base" is the last one named, however many sentences ago
+            previous = bases
     return judge(findings)
 
 

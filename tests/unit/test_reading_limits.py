@@ -50,6 +50,34 @@ def test_the_base_in_the_next_sentence_refers_back_to_the_one_named(text: str, p
     assert [(e.place, e.kind) for e in events] == [(place, "withdrawal")]
 
 
+def test_the_base_refers_to_the_last_one_named_past_sentences_naming_none() -> None:
+    text = (
+        "Syrian troops took over the al-Tanf base on Monday. "
+        "They deployed along the border. "
+        "CENTCOM said US forces completed their departure from the base."
+    )
+    events = analyze("", text).events
+    assert ("al-tanf", "withdrawal") in [(e.place, e.kind) for e in events]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "CENTCOM announced that it completed the withdrawal from the al-Tanf base.",
+        "פיקוד המרכז הודיע כי השלים את היציאה מבסיס א-תנף.",
+    ],
+)
+def test_an_announcing_verb_does_not_make_what_it_reports_a_plan(text: str) -> None:
+    assert [(e.place, e.kind) for e in analyze("", text).events] == [("al-tanf", "withdrawal")]
+
+
+def test_an_announced_withdrawal_alone_is_planned() -> None:
+    text = "CENTCOM announced the withdrawal from the al-Tanf base."
+    assert [(e.place, e.kind) for e in analyze("", text).events] == [
+        ("al-tanf", "withdrawal_planned")
+    ]
+
+
 def test_the_base_does_not_refer_back_when_two_bases_were_named() -> None:
     text = "Qasrak and Rmelan hosted US troops. The base was evacuated on Tuesday."
     assert analyze("", text).events == ()
