@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from rapidfuzz.distance import Levenshtein
 
 from processor.gazetteer import Gazetteer
-from processor.mentions import MAX_NAME_WORDS, words
+from processor.hearing import MAX_NAME_WORDS
 from processor.morphology import morphology, script_of
 from processor.normalize import normalize
 from processor.sounds import ARTICLE, sounds
+from processor.tokens import words
 
 MAX_DISTANCE = 3
 

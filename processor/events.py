@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from processor.gazetteer import Gazetteer
-from processor.mentions import Cue, Mention
 from processor.normalize import Normalized
 from processor.reasons import Grounds, grounds_of
 from processor.tense import past
+from processor.tokens import Cue, Mention
 from processor.verdicts import Event, Finding, judge, merge
 
 __all__ = ["EVENT_KINDS", "WITHDRAWAL_KINDS", "Event", "classify", "merge"]
