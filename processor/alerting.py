@@ -1,39 +1,33 @@
-"""Alerts in the database: open, corroborate, dispute, and record every change.
+"""Alerts of a batch in memory: open, corroborate, dispute, and note every change.
 
-Runs inside the processor's transaction, a batch at a time. ``load`` reads the
-alerts the batch can touch in two queries (the open ones of its (place, kind)
-pairs, and those its copies' articles are evidence of); a ``Book`` changes them
-in memory in the batch's order, making exactly the changes and alert events
-that storing the documents one at a time would; ``write`` puts it all back with
-a few set-based statements. Each change of an alert is an ``alert_events`` row
-(``alert.created`` / ``alert.updated`` with what changed and the alert as it
-then stood), with its webhook deliveries, in that same transaction: the outbox
-the alerts topic and webhooks are fed from, so no change is lost or sent twice.
+A ``Book`` holds the alerts a batch can touch (read by processor/alertrows.py) and
+changes them in the batch's order, making exactly the changes and alert events that
+storing the documents one at a time would; alertrows.py writes them back. Each
+change of an alert becomes an ``alert_events`` row (``alert.created`` /
+``alert.updated`` with what changed and the alert as it then stood).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Table
 
 from processor import alerts as rules
-from processor import fanout
 from processor.events import Event
-from processor.evidence import evidence_link, shown
-from services.models import Alert, AlertArticle, AlertEvent, Article
+from processor.evidence import evidence_link
+from services.models import Alert, AlertArticle, AlertEvent
 
 EVIDENCE_IN_SNAPSHOT = 5
 ALERTS = cast(Table, Alert.__table__)
 ALERT_ARTICLES = cast(Table, AlertArticle.__table__)
 ALERT_EVENTS = cast(Table, AlertEvent.__table__)
-_COLUMNS = ALERTS.c
+COLUMNS = ALERTS.c
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +59,7 @@ class Report:
 
 
 @dataclass(slots=True)
-class _Alert:
+class AlertState:
     """An alert row as the batch changes it."""
 
     id: uuid.UUID
@@ -101,7 +95,7 @@ class _Alert:
         }
 
     def row(self) -> dict[str, Any]:
-        return {c.key: getattr(self, c.key) for c in _COLUMNS}
+        return {c.key: getattr(self, c.key) for c in COLUMNS}
 
     def snapshot(self) -> dict[str, Any]:
         """The alert as subscribers see it, but for its evidence (filled in by ``write``)."""
@@ -121,7 +115,7 @@ class _Alert:
 class _Change:
     """One alert event to write: the alert after the change, and how much evidence it had."""
 
-    alert: _Alert
+    alert: AlertState
     type: str
     changes: dict[str, Any]
     snapshot: dict[str, Any]
@@ -129,7 +123,7 @@ class _Change:
     at: datetime
 
 
-def _status(alert: _Alert) -> str:
+def _status(alert: AlertState) -> str:
     return rules.status(
         len(alert.outlets),
         len(alert.languages),
@@ -139,7 +133,7 @@ def _status(alert: _Alert) -> str:
     )
 
 
-def _answer(alert: _Alert, outlet: str, observed_at: datetime) -> None:
+def _answer(alert: AlertState, outlet: str, observed_at: datetime) -> None:
     """A report of the claim after the first denial, from an outlet that did not deny it,
     answers the denials."""
     if (
@@ -153,14 +147,14 @@ def _answer(alert: _Alert, outlet: str, observed_at: datetime) -> None:
 class Book:
     """The batch's alerts in memory, changed one document at a time."""
 
-    def __init__(self, alerts: Iterable[_Alert], links: Iterable[tuple[uuid.UUID, uuid.UUID]]):
+    def __init__(self, alerts: Iterable[AlertState], links: Iterable[tuple[uuid.UUID, uuid.UUID]]):
         self._alerts = {a.id: a for a in alerts}
         self._of_article: defaultdict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
         for alert_id, article_id in links:
             self._of_article[article_id].append(alert_id)
         self.changes: list[_Change] = []
 
-    def _record(self, alert: _Alert, before: dict[str, Any] | None, at: datetime) -> None:
+    def _record(self, alert: AlertState, before: dict[str, Any] | None, at: datetime) -> None:
         """Keep the alert event for a change (nothing when nothing tracked changed)."""
         changed = rules.changes(before or {}, alert.state())
         if before is not None and not changed:
@@ -177,7 +171,7 @@ class Book:
             )
         )
 
-    def _open(self, place: str, kind: str, since: datetime) -> _Alert | None:
+    def _open(self, place: str, kind: str, since: datetime) -> AlertState | None:
         found = [
             a
             for a in self._alerts.values()
@@ -195,7 +189,7 @@ class Book:
         languages = [report.language] if report.language else []
         before = None if alert is None else alert.state()
         if alert is None:
-            alert = _Alert(
+            alert = AlertState(
                 id=uuid.uuid4(),
                 place=event.place,
                 kind=event.kind,
@@ -279,137 +273,3 @@ class Book:
             self._record(alert, before, now)
             changed.append(AlertChange(alert.id, alert.place, alert.kind, alert.status, False))
         return changed
-
-
-def _loaded(row: Any) -> _Alert:
-    return _Alert(**{c.key: getattr(row, c.key) for c in _COLUMNS})
-
-
-async def load(
-    session: AsyncSession,
-    pairs: Collection[tuple[str, str]],
-    since: datetime | None,
-    sighted: Collection[uuid.UUID],
-) -> Book:
-    """The alerts a batch may change: those of ``pairs`` (place, kind) last seen since
-    ``since``, and those the ``sighted`` articles are evidence of. Locked (PostgreSQL)."""
-    alerts: dict[uuid.UUID, _Alert] = {}
-    links: list[tuple[uuid.UUID, uuid.UUID]] = []
-    if pairs and since is not None:
-        rows = await session.execute(
-            select(*_COLUMNS)
-            .where(
-                Alert.place.in_(sorted({p for p, _ in pairs})),
-                Alert.kind.in_(sorted({k for _, k in pairs})),
-                Alert.last_seen_at >= since,
-            )
-            .with_for_update()
-        )
-        alerts.update((row.id, _loaded(row)) for row in rows if (row.place, row.kind) in pairs)
-    if sighted:
-        rows = await session.execute(
-            select(*_COLUMNS, AlertArticle.article_id.label("evidence_of"))
-            .join(AlertArticle, AlertArticle.alert_id == Alert.id)
-            .where(AlertArticle.article_id.in_(sorted(sighted)))
-            .with_for_update(of=Alert)
-        )
-        for row in rows:
-            alerts.setdefault(row.id, _loaded(row))
-            links.append((row.id, row.evidence_of))
-    return Book(alerts.values(), links)
-
-
-async def _stored_evidence(
-    session: AsyncSession, alert_ids: Collection[uuid.UUID]
-) -> dict[uuid.UUID, list[dict[str, Any]]]:
-    """The latest evidence of stored alerts, newest first, for their snapshots."""
-    if not alert_ids:
-        return {}
-    rank = (
-        func.row_number()
-        .over(partition_by=AlertArticle.alert_id, order_by=AlertArticle.added_at.desc())
-        .label("rank")
-    )
-    ranked = (
-        select(AlertArticle, Article.canonical_url.label("url"), Article.title, rank)
-        .join(Article, Article.id == AlertArticle.article_id)
-        .where(AlertArticle.alert_id.in_(sorted(alert_ids)))
-        .subquery()
-    )
-    rows = await session.execute(
-        select(ranked).where(ranked.c.rank <= EVIDENCE_IN_SNAPSHOT).order_by(ranked.c.rank)
-    )
-    found: defaultdict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        found[row.alert_id].append(row._asdict())
-    return found
-
-
-async def write(session: AsyncSession, book: Book) -> None:
-    """Write what ``book`` changed: alerts, their evidence, alert events, deliveries."""
-    if not book.changes:
-        return
-    touched = list({id(c.alert): c.alert for c in book.changes}.values())
-    fresh = [a for a in touched if a.new]
-    if fresh:
-        await session.execute(insert(ALERTS), [a.row() for a in fresh])
-    kept = [a for a in touched if not a.new]
-    if kept:
-        await session.execute(
-            update(ALERTS)
-            .where(_COLUMNS.id == bindparam("alert_id"))
-            .values({c.key: bindparam(c.key) for c in _COLUMNS if c.key != "id"}),
-            [{"alert_id": a.id, **a.row()} for a in kept],
-        )
-    stored = await _stored_evidence(session, [a.id for a in kept])  # before the batch's own
-    links = [
-        {k: v for k, v in link.items() if k not in ("url", "title")}
-        for a in touched
-        for link in a.evidence
-    ]
-    if links:
-        await session.execute(insert(ALERT_ARTICLES), links)
-    events: list[dict[str, Any]] = []
-    for change in book.changes:
-        latest = [
-            *reversed(change.alert.evidence[: change.evidence_count]),
-            *stored.get(change.alert.id, []),
-        ]
-        snapshot = {
-            **change.snapshot,
-            "evidence": [shown(link) for link in latest[:EVIDENCE_IN_SNAPSHOT]],
-        }
-        events.append(
-            {
-                "alert_id": change.alert.id,
-                "type": change.type,
-                "changes": change.changes,
-                "alert": snapshot,
-                "created_at": change.at,
-            }
-        )
-    # One statement (sort_by_parameter_order would be one per row on SQLite): each event is
-    # found again by its alert and instant, one per document and alert in a batch.
-    returned = await session.execute(
-        insert(ALERT_EVENTS).returning(
-            ALERT_EVENTS.c.id, ALERT_EVENTS.c.alert_id, ALERT_EVENTS.c.created_at
-        ),
-        events,
-    )
-    id_of = {(row.alert_id, row.created_at): row.id for row in returned}
-    assert len(id_of) == len(events), "two alert events of one alert at one instant"
-    ids = [id_of[(event["alert_id"], event["created_at"])] for event in events]
-    subscriptions = await fanout.active_subscriptions(session)
-    rows = [
-        row
-        for event_id, event in zip(ids, events, strict=True)
-        for row in fanout.deliveries(
-            event_id,
-            event["alert_id"],
-            event["alert"],
-            event["changes"],
-            subscriptions,
-            event["created_at"],
-        )
-    ]
-    await fanout.write_deliveries(session, rows)

@@ -33,7 +33,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ingest.messages import RawArticle
-from processor import alerting, nearby, resolve
+from processor import alerting, alertrows, nearby, resolve
 from processor import alerts as rules
 from processor.alerting import AlertChange, AlertPolicy
 from processor.analyze import Analysis
@@ -153,7 +153,7 @@ async def _book(
             pairs |= wanted
             start = rules.window_start(_observed(raw, now), policy.window)
             since = start if since is None else min(since, start)
-    return await alerting.load(session, pairs, since, sighted)
+    return await alertrows.load(session, pairs, since, sighted)
 
 
 async def save_batch(
@@ -212,7 +212,7 @@ async def save_batch(
         results.append(Stored(resolution.article_id, not resolution.new, tuple(changes)))
 
     await _write_articles(session, articles, readings)
-    await alerting.write(session, book)
+    await alertrows.write(session, book)
     if sightings:
         await session.execute(_insert(session, Sighting).on_conflict_do_nothing(), sightings)
     return results
