@@ -13,12 +13,12 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
+from processor.clauses import ACTIONS, Sentence
 from processor.gazetteer import Gazetteer
 from processor.normalize import Normalized
 from processor.reasons import Grounds, grounds_of
-from processor.tense import past
 from processor.tokens import Cue, Mention
 from processor.verdicts import Event, Finding, judge, merge
 
@@ -35,7 +35,6 @@ EVENT_KINDS = (
     "other",
 )
 WITHDRAWAL_KINDS = frozenset({"withdrawal", "withdrawal_planned", "denial"})
-_ACTIONS = ("withdrawal", "redeployment", "reinforcement", "attack", "remain")
 _BASE_CONFIDENCE = {
     "withdrawal": 0.6,
     "withdrawal_planned": 0.55,
@@ -46,177 +45,14 @@ _BASE_CONFIDENCE = {
     "attack": 0.5,
     "other": 0.4,
 }
-NEGATION_BEFORE = 4
-NEGATION_AFTER = 8
-ACTOR_WINDOW = 8
-PLANNED_WINDOW = 4
-PLANNED_BEFORE = 8  # words a planning word may stand before the cue in its clause
 NEAR = 8
 MAX_EVIDENCE = 600
 ANAPHOR_PENALTY = 0.1
 COUNTRY_BASE_WINDOW = 3  # "bases in Syria", "Irak'ta 9 üsten"
-BEGUN_WINDOW = 6  # words between a withdrawal cue and the marker that says it has begun
-GOVERNS = 2  # a planning word this close before a marker governs it ("will complete")
 _WORD = re.compile(r"\w+")
 
 
-@dataclass(frozen=True, slots=True)
-class _Sentence:
-    """One sentence's mentions and cues, with word positions for distances.
-
-    A multi-word place name counts as one word, so "withdrawal from Ain al-Asad
-    will" is as close as "withdrawal from Qasrak will".
-    """
-
-    start: int
-    end: int
-    mentions: tuple[Mention, ...]
-    cues: tuple[Cue, ...]
-    word_starts: tuple[int, ...]
-    text: str
-    bases: tuple[int, ...] = ()  # where words for a base stand (normalized offsets)
-    by_concept: dict[str, list[Cue]] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        for cue in self.cues:
-            self.by_concept.setdefault(cue.concept, []).append(cue)
-
-    def word(self, position: int) -> int:
-        return bisect_right(self.word_starts, position) - 1
-
-    def of(self, concept: str) -> list[Cue]:
-        return self.by_concept.get(concept, [])
-
-    def has(self, concept: str) -> bool:
-        return concept in self.by_concept
-
-    def clause(self, position: int) -> tuple[int, int]:
-        """The span between the contrast words ("but", "while" …) around ``position``."""
-        start, end = self.start, self.end
-        for cue in self.of("contrast"):
-            if cue.end <= position:
-                start = max(start, cue.end)
-            elif cue.start > position:
-                end = min(end, cue.start)
-        return start, end
-
-    def covered(self, word: int, concept: str) -> bool:
-        return any(self.word(c.start) <= word <= self.word(c.end - 1) for c in self.of(concept))
-
-    def preceded_by(self, mention: Mention, concept: str, skip: int) -> bool:
-        """Whether ``concept`` stands right before the mention, past up to ``skip`` base nouns."""
-        word = self.word(mention.norm_start) - 1
-        for _ in range(skip):
-            if word >= 0 and self.covered(word, "base_noun") and not self.covered(word, concept):
-                word -= 1
-        return word >= 0 and self.covered(word, concept)
-
-    def negated(self, cue: Cue, text: str) -> bool:
-        """A negation shortly before the cue, or after it in the same stretch of the clause
-        ("вывода … не будет", "Abzug aus X sei nicht geplant") unless it singles out a place
-        ("…, not from Rmelan")."""
-        at = self.word(cue.start)
-        _, clause_end = self.clause(cue.start)
-        for negation in self.of("negation"):
-            distance = self.word(negation.start) - at
-            if -NEGATION_BEFORE <= distance <= 0:
-                return True
-            if (
-                0 < distance <= NEGATION_AFTER
-                and negation.start < clause_end
-                and "," not in text[cue.end : negation.start]
-                and not self._names_next(negation)
-            ):
-                return True
-        return False
-
-    def _names_next(self, cue: Cue) -> bool:
-        at = self.word(cue.start)
-        return any(0 < self.word(m.norm_start) - at <= 2 for m in self.mentions)
-
-    def governed(self, position: int, exclude: int = -1) -> bool:
-        """Whether a planning word stands just before ``position`` ("will complete"); an
-        announcing verb does not govern what it reports ("הודיע כי השלים", "announced it
-        completed")."""
-        here = self.word(position)
-        return any(
-            0 < here - self.word(p.start) <= GOVERNS
-            for p in self.of("planned")
-            if p.start != exclude
-        )
-
-    def aspect(self, cue: Cue) -> str | None:
-        """A marker of begun or completed action near the cue in its clause ("has begun",
-        "completed", "уже": ``begun``), or a past ending on the cue itself ("çekildi",
-        "вывели": ``past``), not governed by a planning word ("will complete", "будут
-        выведены"); None when neither says the action has begun."""
-        at = self.word(cue.start)
-        if (
-            cue.concept == "withdrawal"
-            and past(self.text[cue.start : cue.end])
-            and not self.governed(cue.start, exclude=cue.start)
-        ):
-            return "past"
-        start, end = self.clause(cue.start)
-        for marker in self.of("begun"):
-            if not start <= marker.start < end or abs(self.word(marker.start) - at) > BEGUN_WINDOW:
-                continue
-            if not self.governed(marker.start, exclude=marker.start):
-                return "begun"
-        return None
-
-    def planned(self, cue: Cue) -> bool:
-        """A planning word near the cue (further before it, where verb-final languages put
-        the auxiliary far from the verb: "wollen bis Jahresende aus Syrien abziehen",
-        "تا پایان ماه از پایگاه ... خارج می‌شود"), or a decision before it in its clause."""
-        at = self.word(cue.start)
-        clause_start, _ = self.clause(cue.start)
-        for c in (*self.of("planned"), *self.of("announced")):
-            distance = at - self.word(c.start)
-            if -PLANNED_WINDOW <= distance <= PLANNED_WINDOW or (
-                distance <= PLANNED_BEFORE
-                and c.start >= clause_start
-                and not any(  # "will remain … after the withdrawal": "will" is remain's
-                    c.end <= other.start < cue.start
-                    for action in _ACTIONS
-                    for other in self.of(action)
-                )
-            ):
-                return True
-        return any(clause_start <= c.start < cue.start for c in self.of("decided"))
-
-    def excluded(self, mention: Mention, cue: Cue) -> bool:
-        """A negation between the cue and the place, right before it: "…, not from Rmelan"."""
-        at = self.word(mention.norm_start)
-        return any(
-            cue.end <= n.start < mention.norm_start and at - self.word(n.start) <= 2
-            for n in self.of("negation")
-        )
-
-    def denied(self, cue: Cue) -> bool:
-        """A denying verb anywhere in the cue's clause ("… از التنف را تکذیب کرد")."""
-        start, end = self.clause(cue.start)
-        return any(start <= c.start < end for c in self.of("denial"))
-
-    def foreign(self, cue: Cue) -> bool:
-        """Whether the actor nearest the cue is another country's forces, with no US or
-        coalition actor about as near ("US and Norwegian forces" are still US forces)."""
-        at = self.word(cue.start)
-        start, end = self.clause(cue.start)
-        others = [
-            abs(self.word(c.start) - at) for c in self.of("actor_other") if start <= c.start < end
-        ]
-        if not others:
-            return False
-        if not self.has("actor_us"):
-            return True
-        nearest = min(others)
-        return nearest <= ACTOR_WINDOW and not any(
-            abs(self.word(c.start) - at) <= nearest + 3 for c in self.of("actor_us")
-        )
-
-
-def _withdrawal_kind(sentence: _Sentence, cue: Cue, negotiation: bool) -> str:
+def _withdrawal_kind(sentence: Sentence, cue: Cue, negotiation: bool) -> str:
     if sentence.foreign(cue):
         return "other"
     if sentence.denied(cue) or sentence.negated(cue, sentence.text):
@@ -228,7 +64,7 @@ def _withdrawal_kind(sentence: _Sentence, cue: Cue, negotiation: bool) -> str:
     return "withdrawal"
 
 
-def _nearest(sentence: _Sentence, mention: Mention, cues: Sequence[Cue]) -> Cue | None:
+def _nearest(sentence: Sentence, mention: Mention, cues: Sequence[Cue]) -> Cue | None:
     """The cue nearest the mention, preferring cues in the mention's own clause."""
     at = sentence.word(mention.norm_start)
     start, end = sentence.clause(mention.norm_start)
@@ -240,9 +76,9 @@ def _nearest(sentence: _Sentence, mention: Mention, cues: Sequence[Cue]) -> Cue 
 
 
 def _kind_at_base(
-    sentence: _Sentence, mention: Mention, negotiation: bool
+    sentence: Sentence, mention: Mention, negotiation: bool
 ) -> tuple[str, Cue] | None:
-    action = _nearest(sentence, mention, [c for c in sentence.cues if c.concept in _ACTIONS])
+    action = _nearest(sentence, mention, [c for c in sentence.cues if c.concept in ACTIONS])
     if action is None or action.concept == "remain":
         return None
     if action.concept == "withdrawal":
@@ -255,7 +91,7 @@ def _kind_at_base(
 
 
 def _kind_at_country(
-    sentence: _Sentence, mention: Mention, negotiation: bool
+    sentence: Sentence, mention: Mention, negotiation: bool
 ) -> tuple[str, Cue] | None:
     if negotiation:
         talks = _nearest(sentence, mention, sentence.of("negotiation"))
@@ -274,7 +110,7 @@ def _kind_at_country(
     return None
 
 
-def _confidence(sentence: _Sentence, mention: Mention, kind: str, cue: Cue) -> float:
+def _confidence(sentence: Sentence, mention: Mention, kind: str, cue: Cue) -> float:
     score = _BASE_CONFIDENCE[kind]
     if sentence.has("actor_us"):
         score += 0.2
@@ -284,7 +120,7 @@ def _confidence(sentence: _Sentence, mention: Mention, kind: str, cue: Cue) -> f
 
 
 def _grounds(
-    sentence: _Sentence, kind: str, cue: Cue, aspect: str | None, doc: Normalized, original: str
+    sentence: Sentence, kind: str, cue: Cue, aspect: str | None, doc: Normalized, original: str
 ) -> Grounds:
     """The cue and its nearest actor as written, and what qualified the cue."""
     at = sentence.word(cue.start)
@@ -299,7 +135,7 @@ def _grounds(
 
 
 def _sentence_findings(
-    sentence: _Sentence, index: int, doc: Normalized, original: str, gazetteer: Gazetteer
+    sentence: Sentence, index: int, doc: Normalized, original: str, gazetteer: Gazetteer
 ) -> list[Finding]:
     negotiation = sentence.has("negotiation") and (
         sentence.has("withdrawal") or sentence.has("presence")
@@ -333,12 +169,12 @@ def _sentence_findings(
     return findings
 
 
-def _antecedent(sentence: _Sentence, previous: Sequence[Mention]) -> tuple[Mention, ...]:
+def _antecedent(sentence: Sentence, previous: Sequence[Mention]) -> tuple[Mention, ...]:
     """Where a sentence names no base but says "the base" / "it" about the one base the
     last sentence naming bases named, that base, located at the referring words."""
     bases = {m.place for m in previous}
     anaphors = sentence.of("anaphor")
-    if len(bases) != 1 or not anaphors or not any(sentence.has(a) for a in _ACTIONS):
+    if len(bases) != 1 or not anaphors or not any(sentence.has(a) for a in ACTIONS):
         return ()
     (place,) = bases
     anaphor = anaphors[0]
@@ -382,11 +218,11 @@ def classify(
             if countries
             else ()
         )
-        sentence = _Sentence(start, end, inside, sentence_cues, word_starts, doc.text, in_sentence)
+        sentence = Sentence(start, end, inside, sentence_cues, word_starts, doc.text, in_sentence)
         bases = tuple(m for m in inside if not gazetteer.get(m.place).is_country)
         referred = () if bases else _antecedent(sentence, previous)
         if referred:
-            sentence = _Sentence(
+            sentence = Sentence(
                 start, end, (*inside, *referred), sentence_cues, word_starts, doc.text, in_sentence
             )
             referred_places = {m.place for m in referred}

@@ -6,7 +6,8 @@ alerts. For a whole batch: one look-up of the message ids, canonical URLs and
 content hashes it names, one of the near-duplicate candidates of all its band
 keys (and one of their signatures), copies inside the batch resolved in memory
 (processor/resolve.py), the alerts it touches loaded once and changed in memory
-(processor/alerting.py), then one multi-row ``INSERT … ON CONFLICT`` per table.
+(processor/alertrows.py, processor/alerting.py), then one multi-row ``INSERT … ON CONFLICT``
+per table.
 
 Concurrent writers (processors in one consumer group) are serialised by one
 transaction-scoped advisory lock on PostgreSQL, taken first: a batch of any
