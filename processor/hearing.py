@@ -66,6 +66,8 @@ class NameContext:
                     break
                 if self.base_noun(i):
                     return (step < 0 and noun_first) or i + step not in self.named
+                if step > 0 and self.tokens.texts[i] in self.gazetteer.list_prepositions:
+                    break  # "из Эрбиля на базу": the base noun after it is another phrase's
                 if not self.descriptor(i):
                     left -= 1
                 i += step

@@ -101,6 +101,9 @@ def test_the_base_does_not_refer_back_when_two_bases_were_named() -> None:
         # Kirkuk, and the base is Rmelan's.
         ("RÜMEYLAN ÜSSÜNE 3 ASKERİ KARGO UÇAĞI İNDİ", ["rmelan"]),
         ("قاعدة عين الأسد ومطار بغداد", ["ain-al-asad", "victory-base"]),
+        # A base noun after the name, past a preposition, heads another phrase.
+        ("Переброска техники из Эрбиля на базу у границы.", []),
+        ("Переброска техники с авиабазы Эрбиль на базу у границы.", ["erbil-air-base"]),
     ],
 )
 def test_qualified_names_count_only_beside_a_base(text: str, places: list[str]) -> None:
