@@ -113,3 +113,19 @@ def test_qualified_names_count_only_beside_a_base(text: str, places: list[str]) 
 def test_a_split_verb_is_one_cue() -> None:
     text = "Die letzten amerikanischen Berater ziehen derzeit aus Camp Victory ab."
     assert [(e.place, e.kind) for e in analyze("", text).events] == [("victory-base", "withdrawal")]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        # Past and future of one verb: the past says it happened, beside a plan word or not.
+        ("نیروهای آمریکایی طبق برنامه از پایگاه التنف خارج شدند.", "withdrawal"),
+        ("نیروهای آمریکایی تا پایان ماه از پایگاه التنف خارج خواهند شد.", "withdrawal_planned"),
+        ("انسحبت القوات الأمريكية من قاعدة التنف وفق الخطة.", "withdrawal"),
+        ("من المقرر أن تنسحب القوات الأمريكية من قاعدة التنف.", "withdrawal_planned"),
+        ("לפי התוכנית הכוחות האמריקניים נסוגו מבסיס א-תנף.", "withdrawal"),
+        ("הכוחות האמריקניים ייסוגו מבסיס א-תנף בחודשים הקרובים.", "withdrawal_planned"),
+    ],
+)
+def test_past_forms_of_the_verb_mark_the_withdrawal_as_done(text: str, kind: str) -> None:
+    assert [(e.place, e.kind) for e in analyze("", text).events] == [("al-tanf", kind)]
