@@ -44,11 +44,11 @@ class NameContext:
         text, tokens = self.doc.text, self.tokens
         return SENTENCE_END.search(text, tokens.ends[a], tokens.starts[b]) is None
 
-    def descriptor(self, index: int) -> bool:
-        """A word that describes a base ("military", "هوایی", "الجوية") but is not its noun."""
+    def describes(self, index: int) -> bool:
+        """A base noun or a word that describes a base ("military", "هوایی", "الجوية");
+        asked once ``base_noun`` has said it is not the noun."""
         unsounded = self.gazetteer.unsounded
-        word = self.tokens.texts[index]
-        return unsounded is not None and unsounded.inflected(word) and not self.base_noun(index)
+        return unsounded is not None and unsounded.inflected(self.tokens.texts[index])
 
     def near_base_noun(self, at: int, last: int, window: int, after: bool = True) -> bool:
         """A base noun within ``window`` words in the sentence, not counting descriptors
@@ -68,7 +68,7 @@ class NameContext:
                     return (step < 0 and noun_first) or i + step not in self.named
                 if step > 0 and self.tokens.texts[i] in self.gazetteer.list_prepositions:
                     break  # "из Эрбиля на базу": the base noun after it is another phrase's
-                if not self.descriptor(i):
+                if not self.describes(i):
                     left -= 1
                 i += step
         return False
