@@ -230,13 +230,17 @@ def name_keys(written: str, skipped: BaseNouns) -> Heard:
 
 
 def _sound_index(
-    places: Sequence[Place], entries: Sequence[dict[str, Any]], skipped: BaseNouns
+    places: Sequence[Place],
+    entries: Sequence[dict[str, Any]],
+    skipped: BaseNouns,
+    cities: Sequence[str] = (),
 ) -> tuple[
     dict[str, tuple[SoundName, ...]], dict[str, tuple[str, ...]], frozenset[str], frozenset[str]
 ]:
     found: dict[str, list[SoundName]] = {}
     starts: set[str] = set()
     seconds: set[str] = set()
+    city_keys = {key for city in cities for key in name_keys(city, skipped).keys}
     for place, entry in zip(places, entries, strict=True):
         if place.is_country:
             continue
@@ -244,6 +248,8 @@ def _sound_index(
         written += [(str(v), True) for v in entry.get("qualified", ())]
         for text, qualified in written:
             heard = name_keys(text, skipped)
+            if heard.shortened and heard.keys <= city_keys:
+                continue  # "Baghdad airport base" sounds as the city alone
             if any(len(k) == 1 for k in heard.first):
                 # "Ain al-Asad", "עין אל-אסד": a one-consonant first word is everywhere
                 # ("in", "на", "به"); such a name is looked for from its second word.
@@ -273,6 +279,7 @@ def build(
     conjunctions: Sequence[str] = (),
     descriptors: dict[str, Sequence[str]] | Sequence[str] = (),
     list_prepositions: dict[str, Sequence[str]] | Sequence[str] = (),
+    cities: dict[str, Sequence[str]] | Sequence[str] = (),
 ) -> Gazetteer:
     places = tuple(_place(e) for e in entries)
     qualified = [
@@ -281,7 +288,9 @@ def build(
     ]
     nouns = _base_nouns(_merged(base_nouns))
     skipped = _base_nouns(_merged(base_nouns, descriptors))
-    sound_index, near_sounds, sound_starts, sound_seconds = _sound_index(places, entries, skipped)
+    sound_index, near_sounds, sound_starts, sound_seconds = _sound_index(
+        places, entries, skipped, _merged(cities)
+    )
     return Gazetteer(
         places=places,
         index=_index([n for place in places for n in names_of(place)]),
@@ -308,4 +317,5 @@ def gazetteer() -> Gazetteer:
         data.get("conjunctions", []),
         data.get("descriptors", []),
         data.get("list_prepositions", []),
+        data.get("cities", []),
     )

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from itertools import groupby
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -55,6 +56,7 @@ class _Script:
     languages: frozenset[str]
     default: str
     settles: bool
+    profiles: frozenset[str]  # langdetect's profiles its paragraphs are scored against
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +90,7 @@ def _rules() -> _Rules:
             frozenset(spec["languages"]),
             spec["default"],
             bool(spec.get("settles", False)),
+            frozenset(spec.get("profiles", spec["languages"])),
         )
         for name, spec in data["scripts"].items()
     )
@@ -178,24 +181,29 @@ def _allowed(language: str, script: _Script, text: str, rules: _Rules) -> bool:
     return required is None or not required.isdisjoint(text)
 
 
-def _profiles() -> DetectorFactory:
-    """langdetect's profiles, loaded once. Not through ``langdetect.detect_langs``: that
-    publishes its shared factory before filling it, so a second thread reading meanwhile
-    chose among the few languages loaded so far (French text came out Catalan)."""
+def _profiles(names: frozenset[str]) -> DetectorFactory:
+    """langdetect's profiles of ``names`` (of every language for fewer than two), loaded
+    once. Not through ``langdetect.detect_langs``: that publishes its shared factory before
+    filling it, so a second thread reading meanwhile chose among the few languages loaded
+    so far (French text came out Catalan)."""
     with _LOADING:
-        return _loaded_profiles()
+        return _loaded_profiles(names)
 
 
 @cache
-def _loaded_profiles() -> DetectorFactory:
+def _loaded_profiles(names: frozenset[str]) -> DetectorFactory:
     factory = DetectorFactory()
-    factory.load_profile(PROFILES_DIRECTORY)
+    chosen = sorted(p for p in Path(PROFILES_DIRECTORY).iterdir() if p.name in names)
+    if len(chosen) < 2:  # langdetect compares two languages at least
+        factory.load_profile(PROFILES_DIRECTORY)
+    else:
+        factory.load_json_profile([path.read_text("utf-8") for path in chosen])
     return factory
 
 
 def _langdetect(text: str, script: _Script, rules: _Rules) -> str | None:
     try:
-        detector = _profiles().create()
+        detector = _profiles(script.profiles).create()
         detector.append(text[: rules.sample_chars])
         candidates = detector.get_probabilities()
     except LangDetectException:

@@ -219,6 +219,26 @@ def test_ordinary_word_names_count_beside_a_base_noun(text: str, place_id: str) 
     assert place_id in _found(text)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Rockets fell near Baghdad airport.",
+        "وصل الوفد إلى مطار بغداد الدولي",
+        "Der Flughafen Bagdad wurde geschlossen.",
+        "Самолёт сел в аэропорту Багдада.",
+    ],
+)
+def test_a_city_beside_a_base_is_not_the_base_by_sound(text: str) -> None:
+    assert "victory-base" not in _found(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["Rockets hit the Baghdad airport base.", "سقط صاروخ على قاعدة مطار بغداد"]
+)
+def test_a_base_named_after_its_city_counts_as_written(text: str) -> None:
+    assert "victory-base" in _found(text)
+
+
 def test_evidence_offsets_point_into_the_original_text() -> None:
     text = "Военные сообщили, что авиабаза Хараб эль-Джейр пуста."
     (mention,) = [m for m in find_places(normalize(text), text, gazetteer())]
