@@ -200,6 +200,8 @@ def test_unlisted_spellings_are_found_by_sound(text: str, place_id: str) -> None
         "The tower was 22 metres high.",
         "وقال عمر إن الحرير غال في البلد",
         "Said Ahmed and Assad met in Damascus.",
+        "Shaddad said the talks had failed.",
+        "مرت السنوات الشداد على أهل القرية",
     ],
 )
 def test_names_that_are_ordinary_words_need_a_base_noun(text: str) -> None:
@@ -213,6 +215,7 @@ def test_names_that_are_ordinary_words_need_a_base_noun(text: str) -> None:
         ("قاعدة حرير", "harir"),
         ("the Conoco gas field", "conoco"),
         ("giacimento petrolifero di Omar", "al-omar"),
+        ("به سمت پایگاه «الشداد» حرکت کنند", "al-shaddadi"),
     ],
 )
 def test_ordinary_word_names_count_beside_a_base_noun(text: str, place_id: str) -> None:
