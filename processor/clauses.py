@@ -101,7 +101,7 @@ class Sentence:
     def governed(self, position: int, exclude: int = -1) -> bool:
         """Whether a planning word stands just before ``position`` ("will complete"); an
         announcing verb does not govern what it reports ("הודיע כי השלים", "announced it
-        completed")."""
+        completed"), nor does a time frame ("within days they had left", "by March")."""
         here = self.word(position)
         return any(
             0 < here - self.word(p.start) <= GOVERNS
@@ -135,7 +135,7 @@ class Sentence:
         "تا پایان ماه از پایگاه ... خارج می‌شود"), or a decision before it in its clause."""
         at = self.word(cue.start)
         clause_start, _ = self.clause(cue.start)
-        for c in (*self.of("planned"), *self.of("announced")):
+        for c in (*self.of("planned"), *self.of("timeline"), *self.of("announced")):
             distance = at - self.word(c.start)
             if -PLANNED_WINDOW <= distance <= PLANNED_WINDOW or (
                 distance <= PLANNED_BEFORE

@@ -13,12 +13,14 @@ from typing import Any
 
 import yaml
 
+from processor.morphology import CACHE_LIMIT
 from processor.normalize import normalize_text
 from services.errors import ConfigError
 
 CONCEPTS = (
     "withdrawal",
     "planned",
+    "timeline",
     "announced",
     "negation",
     "negotiation",
@@ -85,7 +87,7 @@ class Lexicon:
         key = (form, spoken)
         found = self._starting.get(key)
         if found is None:
-            if len(self._starting) > 200_000:
+            if len(self._starting) > CACHE_LIMIT:
                 self._starting.clear()
             matches = list(self.whole.get(form, ()))
             for length in self.stem_lengths:

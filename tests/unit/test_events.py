@@ -63,6 +63,19 @@ def test_announced_future_withdrawal_is_planned(text: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
+        "US forces soon completed the withdrawal from Ain al-Asad.",
+        "Bald begann der Abzug der US-Truppen aus Ain al-Asad.",
+        "Протягом тижня завершився вивід американських військ з бази Айн-аль-Асад.",
+        "Les forces américaines ont bientôt achevé leur retrait d'Ain al-Asad.",
+    ],
+)
+def test_a_time_frame_does_not_make_a_done_withdrawal_a_plan(text: str) -> None:
+    assert kinds(read(text), "ain-al-asad") == {"withdrawal"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "The Pentagon said US forces will not withdraw from Ain al-Asad.",
         "US forces have no plans to withdraw from Ain al-Asad.",
         "Washington denies withdrawing from Ain al-Asad.",
