@@ -100,7 +100,9 @@ def test_the_base_does_not_refer_back_when_two_bases_were_named() -> None:
         # A base noun that is another name's head qualifies nothing else: "Kargo" sounds like
         # Kirkuk, and the base is Rmelan's.
         ("RÜMEYLAN ÜSSÜNE 3 ASKERİ KARGO UÇAĞI İNDİ", ["rmelan"]),
-        ("قاعدة عين الأسد ومطار بغداد", ["ain-al-asad", "victory-base"]),
+        # Baghdad's airport is the city's: only "the Baghdad airport base" is Victory Base.
+        ("قاعدة عين الأسد ومطار بغداد", ["ain-al-asad"]),
+        ("قاعدة عين الأسد وقاعدة مطار بغداد", ["ain-al-asad", "victory-base"]),
         # A base noun after the name, past a preposition, heads another phrase.
         ("Переброска техники из Эрбиля на базу у границы.", []),
         ("Переброска техники с авиабазы Эрбиль на базу у границы.", ["erbil-air-base"]),
