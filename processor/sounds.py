@@ -20,9 +20,10 @@ import yaml
 from anyascii import anyascii
 from rapidfuzz.distance import Levenshtein
 
+from processor.morphology import CACHE_LIMIT
+
 ARTICLE = "-"  # the key of a word that is only an article
 _NOT_LATIN = re.compile(r"[^a-z0-9]+")
-_CACHE_LIMIT = 200_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +68,7 @@ class Sounds:
         cached = self._keys.get((word, sorani))
         if cached is not None:
             return cached
-        if len(self._keys) > _CACHE_LIMIT:
+        if len(self._keys) > CACHE_LIMIT:
             self._keys.clear()
         latin = self.latin(word, sorani)
         key = ARTICLE if not latin or latin in self.articles else self.skeleton(latin)
