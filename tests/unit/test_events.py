@@ -346,3 +346,27 @@ def test_keeping_troops_at_a_base_is_not_a_withdrawal_from_it() -> None:
     analysis = read("US forces pulled out of Qasrak while keeping troops at Rmelan.")
     assert kinds(analysis, "qasrak") == {"withdrawal"}
     assert not kinds(analysis, "rmelan") & WITHDRAWAL_KINDS
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        (
+            "Saldırı",
+            "Ain al-Asad üssüne roket saldırısı düzenlendi. Kimse yaralanmadı. "
+            "Hatırlanacağı üzere ABD güçleri Kasrak üssünden çekildi.",
+        ),
+        (
+            "هجوم",
+            "استهدف هجوم صاروخي قاعدة عين الأسد. لم يصب أحد. "
+            "يذكر أن القوات الأمريكية انسحبت من قاعدة قسرك.",
+        ),
+        (
+            "Attaque",
+            "Des roquettes ont frappé la base d'Ain al-Asad lundi. Personne n'a été blessé. "
+            "Pour rappel, les forces américaines se sont retirées de la base de Qasrak.",
+        ),
+    ],
+)
+def test_a_withdrawal_recalled_in_other_news_raises_nothing(title: str, text: str) -> None:
+    assert kinds(analyze(title, text), "qasrak") == set()
