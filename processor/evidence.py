@@ -10,7 +10,6 @@ Beside the sentence it keeps the reason in words and every deciding sentence
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +35,7 @@ def evidence_link(
         "evidence": event.evidence,
         "evidence_language": event.language or report.language,
         "reason": event.reason,
-        "sentences": [asdict(q) for q in event.quotes],
+        "sentences": [q.row() for q in event.quotes],
         "added_at": now,
         "url": report.url,
         "title": report.title,

@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -286,7 +286,7 @@ async def _write_articles(
             "evidence_end": e.end,
             "language": e.language or analysis.language,
             "reason": e.reason,
-            "sentences": [asdict(q) for q in e.quotes],
+            "sentences": [q.row() for q in e.quotes],
         }
         for a, analysis in readings
         for e in analysis.events

@@ -108,6 +108,16 @@ class Quote:
     language: str | None = None  # the language of its paragraph
     reason: str = ""  # what this sentence says, in words
 
+    def row(self) -> dict[str, str | int | None]:
+        """The quote as stored and sent (``dataclasses.asdict`` without its deep copy)."""
+        return {
+            "text": self.text,
+            "start": self.start,
+            "end": self.end,
+            "language": self.language,
+            "reason": self.reason,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Event:

@@ -7,6 +7,7 @@ Through processor.analyze.analyze, as the processor reads, and the pure parts
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -162,3 +163,8 @@ def test_alert_evidence_keeps_the_article_language_apart_from_the_sentences() ->
         "language": "en",
         "reason": "",
     }
+
+
+def test_a_quote_row_holds_every_field() -> None:
+    quote = Quote("US forces left.", 3, 18, "en", "withdrawal cue “left”")
+    assert quote.row() == asdict(quote)
