@@ -192,12 +192,14 @@ def _profiles(names: frozenset[str]) -> DetectorFactory:
 
 @cache
 def _loaded_profiles(names: frozenset[str]) -> DetectorFactory:
-    factory = DetectorFactory()
     chosen = sorted(p for p in Path(PROFILES_DIRECTORY).iterdir() if p.name in names)
-    if len(chosen) < 2:  # langdetect compares two languages at least
-        factory.load_profile(PROFILES_DIRECTORY)
-    else:
+    if len(chosen) < 2 and names:  # langdetect compares two languages at least; one
+        return _loaded_profiles(frozenset())  # full set serves every such script
+    factory = DetectorFactory()
+    if chosen:
         factory.load_json_profile([path.read_text("utf-8") for path in chosen])
+    else:
+        factory.load_profile(PROFILES_DIRECTORY)
     return factory
 
 
