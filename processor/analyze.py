@@ -66,7 +66,7 @@ def analyze(title: str, text: str, *, fingerprinted: bool = True) -> Analysis:
     mentions = find_places(doc, full, places, tokens)
     cues = find_cues(doc, full, lexicon(), tokens, paragraphs)
     events = in_languages(
-        classify(doc, full, sentences(doc.text), mentions, cues, places),
+        classify(doc, full, sentences(doc.text), mentions, cues, places, tokens),
         [(p.start, p.end, p.language) for p in report.paragraphs],
         report.language,
     )

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from processor.morphology import CACHE_LIMIT
+from processor.morphology import CACHE_LIMIT, morphology
 from processor.normalize import normalize_text
 from services.errors import ConfigError
 
@@ -50,6 +50,13 @@ class CueWord:
     stem: bool  # any ending allowed
     after_gap: bool = False  # other words may stand before it ("zieh* ... ab")
 
+    def matches(self, token: str) -> bool:
+        return token == self.text or (self.stem and token.startswith(self.text))
+
+    def follows(self, token: str) -> bool:
+        """Whether it may be the word after one that is ``token`` (any word after a gap)."""
+        return self.after_gap or self.matches(token)
+
 
 @dataclass(frozen=True, slots=True)
 class CueWords:
@@ -76,6 +83,9 @@ class Lexicon:
     _starting: dict[tuple[str, frozenset[str] | None], tuple[CueWords, ...]] = field(
         default_factory=dict, compare=False
     )
+    _beginning: dict[tuple[str, frozenset[str] | None], tuple[CueWords, ...]] = field(
+        default_factory=dict, compare=False
+    )
 
     def speaks(self, language: str) -> frozenset[str]:
         """The languages whose cues count in text of ``language``."""
@@ -99,6 +109,21 @@ class Lexicon:
                     c for c in matches if not c.languages or not spoken.isdisjoint(c.languages)
                 ]
             found = self._starting[key] = tuple(matches)
+        return found
+
+    def beginning(self, word: str, spoken: frozenset[str] | None = None) -> tuple[CueWords, ...]:
+        """The cues a text word may begin: ``starting`` for the word and, in Arabic and
+        Hebrew script, for the word without each clitic it may carry (cached)."""
+        key = (word, spoken)
+        found = self._beginning.get(key)
+        if found is None:
+            if len(self._beginning) > CACHE_LIMIT:
+                self._beginning.clear()
+            found = self._beginning[key] = tuple(
+                cue
+                for form in morphology().without_clitics(word)
+                for cue in self.starting(form, spoken)
+            )
         return found
 
 

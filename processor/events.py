@@ -10,7 +10,6 @@ actors decide whose forces move. Countries get events only where forces leave
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import replace
@@ -19,7 +18,7 @@ from processor.clauses import ACTIONS, Sentence
 from processor.gazetteer import Gazetteer
 from processor.normalize import Normalized
 from processor.reasons import Grounds, grounds_of
-from processor.tokens import Cue, Mention
+from processor.tokens import Cue, Mention, Words, words
 from processor.verdicts import Event, Finding, judge, merge
 
 __all__ = ["EVENT_KINDS", "WITHDRAWAL_KINDS", "Event", "classify", "merge"]
@@ -49,7 +48,6 @@ NEAR = 8
 MAX_EVIDENCE = 600
 ANAPHOR_PENALTY = 0.1
 COUNTRY_BASE_WINDOW = 3  # "bases in Syria", "Irak'ta 9 üsten"
-_WORD = re.compile(r"\w+")
 
 
 def _withdrawal_kind(sentence: Sentence, cue: Cue, negotiation: bool) -> str:
@@ -188,15 +186,18 @@ def classify(
     mentions: Sequence[Mention],
     cues: Sequence[Cue],
     gazetteer: Gazetteer,
+    tokens: Words | None = None,
 ) -> list[Event]:
     """Events of a document: each sentence's findings, judged for the whole article."""
-    all_starts = [w.start() for w in _WORD.finditer(doc.text)]
+    tokens = words(doc.text) if tokens is None else tokens
     within_names: set[int] = set()
     for mention in mentions:  # a name of several words counts as one word
-        first = bisect_right(all_starts, mention.norm_start)
-        last = bisect_right(all_starts, mention.norm_end - 1)
+        first = bisect_right(tokens.starts, mention.norm_start)
+        last = bisect_right(tokens.starts, mention.norm_end - 1)
         within_names.update(range(first, last))
-    word_starts = tuple(p for i, p in enumerate(all_starts) if i not in within_names)
+    kept = [i for i in range(len(tokens)) if i not in within_names]
+    word_starts = tuple(tokens.starts[i] for i in kept)
+    base_starts: list[int] | None = None  # where the words for a base stand, once needed
     findings: list[Finding] = []
     previous: tuple[Mention, ...] = ()
     mention_starts = [m.norm_start for m in mentions]
@@ -209,15 +210,13 @@ def classify(
         countries = any(c.concept == "withdrawal" for c in sentence_cues) and any(
             gazetteer.get(m.place).is_country for m in inside
         )
-        in_sentence = (
-            _base_words(
-                doc.text,
-                word_starts[bisect_left(word_starts, start) : bisect_left(word_starts, end)],
-                gazetteer,
+        in_sentence: tuple[int, ...] = ()
+        if countries:
+            if base_starts is None:
+                base_starts = _base_words(tokens, kept, gazetteer)
+            in_sentence = tuple(
+                base_starts[bisect_left(base_starts, start) : bisect_left(base_starts, end)]
             )
-            if countries
-            else ()
-        )
         sentence = Sentence(start, end, inside, sentence_cues, word_starts, doc.text, in_sentence)
         bases = tuple(m for m in inside if not gazetteer.get(m.place).is_country)
         referred = () if bases else _antecedent(sentence, previous)
@@ -239,14 +238,10 @@ def classify(
     return judge(findings)
 
 
-def _base_words(text: str, starts: Sequence[int], gazetteer: Gazetteer) -> tuple[int, ...]:
-    """Where the words for a base stand ("base", "üsten", "מהבסיס") among ``starts``."""
-    found = []
-    for start in starts:
-        match = _WORD.match(text, start)
-        if match is not None and gazetteer.base_nouns.inflected(match.group()):
-            found.append(start)
-    return tuple(found)
+def _base_words(tokens: Words, kept: Sequence[int], gazetteer: Gazetteer) -> list[int]:
+    """Where the words for a base stand ("base", "üsten", "מהבסיס") among the ``kept`` words."""
+    inflected = gazetteer.base_nouns.inflected
+    return [tokens.starts[i] for i in kept if inflected(tokens.texts[i])]
 
 
 def _weaker(finding: Finding, penalty: float) -> Finding:

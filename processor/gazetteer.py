@@ -112,16 +112,33 @@ class Gazetteer:
     sound_seconds: frozenset[str] = frozenset()
     # Base nouns and descriptors: the words left out of how a name sounds.
     unsounded: BaseNouns | None = None
+    _by_id: dict[str, Place] = field(default_factory=dict, compare=False)
+    _starting: dict[str, tuple[tuple[Name, bool], ...]] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        self._by_id.update((place.id, place) for place in self.places)
+
+    def starting(self, word: str) -> tuple[tuple[Name, bool], ...]:
+        """The names a text word may be the first word of, each with whether it is a
+        qualified one (an ordinary word too), over every stem of the word (cached)."""
+        found = self._starting.get(word)
+        if found is None:
+            if len(self._starting) > CACHE_LIMIT:
+                self._starting.clear()
+            found = self._starting[word] = tuple(
+                (name, index is self.qualified)
+                for stem in morphology().stems(word)
+                for index in (self.index, self.qualified)
+                for name in index.get(stem, ())
+            )
+        return found
 
     def heard(self, written: str) -> Heard:
         """How a written name sounds, as the gazetteer hears its own names."""
         return name_keys(written, self.unsounded or self.base_nouns)
 
     def get(self, place_id: str) -> Place:
-        for place in self.places:
-            if place.id == place_id:
-                return place
-        raise KeyError(place_id)
+        return self._by_id[place_id]
 
 
 def _place(entry: dict[str, Any]) -> Place:

@@ -43,12 +43,23 @@ def _matches(
     plain: list[tuple[int, int, str]] = []
     qualified: list[tuple[int, int, str]] = []
     for at, word in enumerate(tokens.texts):
-        for stem in morph.stems(word):
-            for index, found in ((gazetteer.index, plain), (gazetteer.qualified, qualified)):
-                for name in index.get(stem, ()):
-                    last = _name_end(text, tokens, at, name.stems, morph)
-                    if last is not None:
-                        found.append((at, last, name.place))
+        names = gazetteer.starting(word)
+        if not names:
+            continue
+        following = (
+            morph.stems(tokens.texts[at + 1])
+            if at + 1 < len(tokens) and adjacent(text, tokens, at, NAME_GAP)
+            else frozenset()
+        )
+        for name, is_qualified in names:
+            if len(name.stems) == 1:
+                last: int | None = at
+            elif name.stems[1] in following:  # most names a base noun begins end here
+                last = _name_end(text, tokens, at, name.stems, morph)
+            else:
+                continue
+            if last is not None:
+                (qualified if is_qualified else plain).append((at, last, name.place))
     return plain, qualified
 
 
@@ -125,8 +136,7 @@ def _cue_end(text: str, tokens: Words, at: int, cue: CueWords) -> int | None:
                     return None
             elif not CUE_GAP.fullmatch(between):
                 return None
-            token = tokens.texts[following]
-            if token == word.text or (word.stem and token.startswith(word.text)):
+            if word.matches(tokens.texts[following]):
                 last = following
                 break
         else:
@@ -164,17 +174,24 @@ def find_cues(
 
     ``languages`` gives (normalized start, language) of each paragraph: there a cue counts
     only if its language's file lists it (where the language has a file at all)."""
-    morph = morphology()
     tokens = words(doc.text) if tokens is None else tokens
     spoken_at = _spoken(tokens, languages, lexicon)
     found: set[Cue] = set()
-    for at, word in enumerate(tokens.texts):
-        spoken = spoken_at[at]
-        for form in morph.without_clitics(word):
-            for cue in lexicon.starting(form, spoken):
+    texts = tokens.texts
+    for at, word in enumerate(texts):
+        cues = lexicon.beginning(word, spoken_at[at])
+        if not cues:
+            continue
+        following = texts[at + 1] if at + 1 < len(texts) else ""
+        for cue in cues:
+            if len(cue.words) == 1:
+                last: int | None = at
+            elif cue.words[1].follows(following):  # most cues a preposition begins end here
                 last = _cue_end(doc.text, tokens, at, cue)
-                if last is not None:
-                    found.add(Cue(cue.concept, tokens.starts[at], tokens.ends[last]))
+            else:
+                continue
+            if last is not None:
+                found.add(Cue(cue.concept, tokens.starts[at], tokens.ends[last]))
     for concept, pattern in lexicon.exact:
         for match in pattern.finditer(original):
             found.add(Cue(concept, doc.locate(match.start()), doc.locate(match.end())))

@@ -33,5 +33,4 @@ def past(cue_text: str) -> bool:
     match = _LAST_WORD.search(cue_text)
     if match is None:
         return False
-    word = match.group()
-    return any(word.endswith(e) and len(word) - len(e) >= MIN_STEM for e in _endings())
+    return match.group()[MIN_STEM:].endswith(_endings())  # each ending after a whole stem
