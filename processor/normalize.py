@@ -9,11 +9,12 @@ character it came from, so evidence can be quoted from the original text.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from itertools import chain, repeat
+from itertools import repeat
 
 # Letters that differ between Arabic and Persian orthography, or that outlets
 # use interchangeably, folded to one form.
@@ -89,14 +90,36 @@ def fold_char(char: str) -> str:
 
 
 class _FoldTable(dict[str, str]):
-    """Each character's normalized form, computed the first time it is seen."""
+    """Each character's normalized form, computed the first time it is seen, and a pattern
+    of the characters seen so far that fold to other than one character."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._odd: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
 
     def __missing__(self, char: str) -> str:
         folded = self[char] = fold_char(_LETTERS.get(char, char))
+        if len(folded) != 1:
+            self._odd.add(char)
+            self._pattern = None
         return folded
+
+    def odd(self) -> re.Pattern[str]:
+        if self._pattern is None:
+            self._pattern = re.compile("[" + "".join(map(re.escape, sorted(self._odd))) + "]")
+        return self._pattern
 
 
 _FOLDED = _FoldTable()
+
+
+_SHORT = 256  # texts shorter than this map their offsets one by one
+
+
+def _each_offset(folded: list[str]) -> Iterator[int]:
+    for index, chars in enumerate(folded):
+        yield from repeat(index, len(chars))
 
 
 def normalize(text: str) -> Normalized:
@@ -105,9 +128,19 @@ def normalize(text: str) -> Normalized:
     normalized = "".join(folded)
     if len(normalized) == len(text) and "" not in folded:
         return Normalized(normalized, range(len(text)), len(text))
-    lengths = map(len, folded)
-    offsets = tuple(chain.from_iterable(map(repeat, range(len(text)), lengths)))
-    return Normalized(normalized, offsets, len(text))
+    # Few characters fold to other than one (harakat dropped, ligatures split): copy runs
+    # of the identity map between them rather than build every offset one by one.
+    if len(text) < _SHORT:
+        return Normalized(normalized, tuple(_each_offset(folded)), len(text))
+    offsets: list[int] = []
+    copied = 0
+    for match in _FOLDED.odd().finditer(text):
+        odd = match.start()
+        offsets += range(copied, odd)
+        offsets += repeat(odd, len(folded[odd]))
+        copied = odd + 1
+    offsets += range(copied, len(text))
+    return Normalized(normalized, tuple(offsets), len(text))
 
 
 def normalize_text(text: str) -> str:
