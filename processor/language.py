@@ -74,6 +74,7 @@ class _Rules:
     requires: dict[str, frozenset[str]]
     fasttext_only: dict[str, str]
     sample_chars: int
+    trials: int
     min_letters: int
     min_share: float
 
@@ -104,6 +105,7 @@ def _rules() -> _Rules:
         requires={lang: frozenset(letters) for lang, letters in data["requires"].items()},
         fasttext_only=dict(data["fasttext_only"]),
         sample_chars=int(data["sample_chars"]),
+        trials=int(data["trials"]),
         min_letters=int(data["min_letters"]),
         min_share=float(data["min_share"]),
     )
@@ -206,6 +208,7 @@ def _loaded_profiles(names: frozenset[str]) -> DetectorFactory:
 def _langdetect(text: str, script: _Script, rules: _Rules) -> str | None:
     try:
         detector = _profiles(script.profiles).create()
+        detector.n_trial = rules.trials
         detector.append(text[: rules.sample_chars])
         candidates = detector.get_probabilities()
     except LangDetectException:

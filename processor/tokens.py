@@ -51,7 +51,7 @@ class Cue:
 
 def words(text: str) -> Words:
     spans = [m.span() for m in _WORD.finditer(text)]
-    return Words([a for a, _ in spans], [b for _, b in spans], [text[a:b] for a, b in spans])
+    return Words([a for a, _ in spans], [b for _, b in spans], _WORD.findall(text))
 
 
 def adjacent(text: str, tokens: Words, left: int, gap: re.Pattern[str]) -> bool:
