@@ -7,6 +7,7 @@ event loop never waits on it.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from processor import dedup
@@ -58,7 +59,8 @@ def analyze(title: str, text: str, *, fingerprinted: bool = True) -> Analysis:
     prefix = f"{title}\n" if title and not text.startswith(title) else ""
     full = prefix + text
     doc = normalize(full)  # normalization is per character: the text's part follows the prefix's
-    body = doc.text[len(normalize(prefix).text) :]
+    body_start = len(normalize(prefix).text)  # the prefix ends in a newline: no word spans it
+    body = doc.text[body_start:]
     places = gazetteer()
     tokens = words(doc.text)
     report = detect(full)
@@ -73,7 +75,7 @@ def analyze(title: str, text: str, *, fingerprinted: bool = True) -> Analysis:
     shingled = fingerprint(body) if fingerprinted else None
     return Analysis(
         text=full,
-        content_hash=dedup.normalized_content_hash(body),
+        content_hash=dedup.words_hash(tokens.texts[bisect_left(tokens.starts, body_start) :]),
         truncated=truncated,
         language=report.language,
         languages=report.languages,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 import string
+from collections.abc import Sequence
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from courlan import normalize_url
@@ -25,7 +26,12 @@ def content_hash(text: str) -> str:
 
 def normalized_content_hash(normalized: str) -> str:
     """``content_hash`` of text that is already normalized."""
-    return hashlib.sha256(" ".join(_WORD.findall(normalized)).encode()).hexdigest()
+    return words_hash(_WORD.findall(normalized))
+
+
+def words_hash(words: Sequence[str]) -> str:
+    """``content_hash`` of a normalized text's words, already split."""
+    return hashlib.sha256(" ".join(words).encode()).hexdigest()
 
 
 def canonical_url(url: str | None) -> str | None:

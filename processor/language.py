@@ -126,7 +126,7 @@ class _Letters:
         return sum(self.counts.values())
 
     def among(self, letters: frozenset[str]) -> int:
-        return sum(self.counts.get(c, 0) for c in letters)
+        return sum(map(self.counts.__getitem__, letters.intersection(self.counts)))
 
 
 def _script_name(char: str, rules: _Rules) -> str | None:
@@ -139,17 +139,17 @@ def _script_name(char: str, rules: _Rules) -> str | None:
 
 def _script(letters: _Letters, rules: _Rules) -> tuple[_Script, int] | None:
     """The script most letters are in, and how many letters it has."""
-    by_script: Counter[str] = Counter()
+    by_script: dict[str, int] = {}
     for char, count in letters.counts.items():
         name = _SCRIPT_OF.get(char)
         if name is None and char not in _SCRIPT_OF:
             name = _SCRIPT_OF[char] = _script_name(char, rules)
         if name:
-            by_script[name] += count
+            by_script[name] = by_script.get(name, 0) + count
     if not by_script:
         return None
-    name, count = by_script.most_common(1)[0]
-    return next(s for s in rules.scripts if s.name == name), count
+    name = max(by_script, key=by_script.__getitem__)  # the first of equals, as they came
+    return next(s for s in rules.scripts if s.name == name), by_script[name]
 
 
 _SCRIPT_OF: dict[str, str | None] = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from processor.analyze import analyze
 from processor.dedup import canonical_url, content_hash
 
 
@@ -228,3 +229,16 @@ def test_canonical_url_is_the_same_for_every_edition_of_one_page() -> None:
 )
 def test_canonical_url_keeps_different_pages_apart(first: str, second: str) -> None:
     assert canonical_url(first) != canonical_url(second)
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        ("US forces left Qasrak", "US forces left Qasrak.\nThe base is empty."),
+        ("Withdrawal: day two", "The convoy left Ain al-Asad at dawn."),
+        ("", "قوات أمريكية تنسحب من قاعدة الشدادي"),
+    ],
+)
+def test_an_analysis_hashes_the_text_without_its_title(title: str, text: str) -> None:
+    # The reader hashes the words it already split; the hash is the text's own.
+    assert analyze(title, text).content_hash == content_hash(text)
