@@ -40,6 +40,7 @@ class Sentence:
     text: str
     bases: tuple[int, ...] = ()  # where words for a base stand (normalized offsets)
     by_concept: dict[str, list[Cue]] = field(default_factory=dict)
+    _aspects: dict[Cue, str | None] = field(default_factory=dict)  # each cue's, once asked
 
     def __post_init__(self) -> None:
         for cue in self.cues:
@@ -114,6 +115,11 @@ class Sentence:
         "completed", "уже": ``begun``), or a past ending on the cue itself ("çekildi",
         "вывели": ``past``), not governed by a planning word ("will complete", "будут
         выведены"); None when neither says the action has begun."""
+        if cue not in self._aspects:
+            self._aspects[cue] = self._aspect(cue)
+        return self._aspects[cue]
+
+    def _aspect(self, cue: Cue) -> str | None:
         at = self.word(cue.start)
         if (
             cue.concept == "withdrawal"

@@ -240,8 +240,8 @@ def classify(
 
 def _base_words(tokens: Words, kept: Sequence[int], gazetteer: Gazetteer) -> list[int]:
     """Where the words for a base stand ("base", "üsten", "מהבסיס") among the ``kept`` words."""
-    inflected = gazetteer.base_nouns.inflected
-    return [tokens.starts[i] for i in kept if inflected(tokens.texts[i])]
+    nouns = {word for word in set(tokens.texts) if gazetteer.base_nouns.inflected(word)}
+    return [tokens.starts[i] for i in kept if tokens.texts[i] in nouns]
 
 
 def _weaker(finding: Finding, penalty: float) -> Finding:
