@@ -16,6 +16,8 @@ import json
 import random
 import re
 import time
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -83,10 +85,16 @@ def page(language: str, title: str, text: str, index: int) -> bytes:
     return document.encode(charset, errors="xmlcharrefreplace")
 
 
+# Items are dated as news feeds date them (RSS 2.0 pubDate), all at the site's start: the
+# reader takes the date from the feed and does not search the page for one.
+_PUBLISHED = format_datetime(datetime.now(UTC))
+
+
 def _rss(base: str, items: list[tuple[str, str, str]]) -> bytes:
     entries = "".join(
         f"<item><title>{html.escape(t)}</title><link>{base}{link}</link>"
-        f"<guid>{base}{link}</guid><description>{html.escape(d)}</description></item>"
+        f"<guid>{base}{link}</guid><pubDate>{_PUBLISHED}</pubDate>"
+        f"<description>{html.escape(d)}</description></item>"
         for t, link, d in items
     )
     return (

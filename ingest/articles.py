@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from functools import partial
 
 import httpx
 from aiokafka.errors import KafkaError
@@ -161,7 +162,8 @@ class Articles:
         try:
             page: Extracted | None = None
             if candidate.url is not None:  # else an entry without a link: its own text
-                page = await self.page(candidate.url, slots)
+                dated = entry is not None and entry.published_at is not None
+                page = await self.page(candidate.url, slots, dated=dated)
             failure: FetchError | InputError | None = None
         except (FetchError, InputError) as exc:
             page, failure = None, exc
@@ -182,17 +184,21 @@ class Articles:
         published = await self.publish(lease, article, stop)
         return Taken(Fate.PUBLISHED if published else Fate.RETRY, unusable)
 
-    async def page(self, url: str, slots: asyncio.Semaphore) -> Extracted:
+    async def page(self, url: str, slots: asyncio.Semaphore, *, dated: bool = False) -> Extracted:
         """Fetch holding one of the poll's ``slots``, extract after giving it back: the next
         page downloads while the pool extracts this one (and the one before publishes).
-        An extraction over DRAWDOWN_PARSE_TIMEOUT is an InputError for this page alone."""
+        An extraction over DRAWDOWN_PARSE_TIMEOUT is an InputError for this page alone.
+        ``dated``: the feed entry gives the date, so the page's is not searched for."""
         async with slots:
             if not await self._robots.allowed(self._client, url, limits=self._limits):
                 raise FetchError(url, "robots", "robots.txt disallows Drawdown")
             async with self._gate.slot(url):
                 fetched = await fetch(self._client, url, limits=self._limits, accept="page")
         return await self._pool.run(
-            extract, fetched.text, fetched.url, timeout=self._settings.parse_timeout
+            partial(extract, dated=dated),
+            fetched.text,
+            fetched.url,
+            timeout=self._settings.parse_timeout,
         )
 
     async def publish(self, lease: leases.Lease, article: RawArticle, stop: asyncio.Event) -> bool:

@@ -8,6 +8,8 @@ by its share of U+FFFD and control characters. Pure functions.
 
 from __future__ import annotations
 
+import re
+
 MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x1f\x8b", "gzip"),
     (b"\x89PNG\r\n\x1a\n", "PNG"),
@@ -41,6 +43,8 @@ MAGIC: tuple[tuple[bytes, str], ...] = (
 _UTF16_32 = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff", b"<\x00", b"\x00<", b"\x00\x00\x00<")
 SAMPLE = 65536  # characters judged
 MAX_BAD_SHARE = 0.05  # of replacement and control characters
+# U+FFFD and the C0 controls but tab, line feed, form feed and carriage return.
+_BAD = re.compile("[\x00-\x08\x0b\x0e-\x1f\ufffd]")
 
 
 def binary_format(body: bytes) -> str | None:
@@ -62,8 +66,7 @@ def bad_share(text: str) -> float:
     sample = text[:SAMPLE]
     if not sample:
         return 0.0
-    bad = sum(1 for c in sample if c == "\ufffd" or (ord(c) < 32 and c not in "\t\n\r\f"))
-    return bad / len(sample)
+    return len(_BAD.findall(sample)) / len(sample)
 
 
 def not_text(body: bytes, text: str) -> str | None:
