@@ -39,6 +39,11 @@ def _bare(html: bytes, **options: Any) -> str:
     return (getattr(document, "text", None) or "") if document is not None else ""
 
 
+def _bare_without_metadata(html: bytes) -> str:
+    document = trafilatura.bare_extraction(html, with_metadata=False, include_comments=False)
+    return (getattr(document, "text", None) or "") if document is not None else ""
+
+
 def _json(html: bytes, **options: Any) -> str:
     result = trafilatura.extract(
         html, output_format="json", with_metadata=True, include_comments=False, **options
@@ -46,9 +51,9 @@ def _json(html: bytes, **options: Any) -> str:
     return json.loads(result).get("text") or "" if result else ""
 
 
-def _drawdown(html: bytes) -> str:
+def _drawdown(html: bytes, *, dated: bool = False) -> str:
     try:
-        return extract(html).text
+        return extract(html, dated=dated).text
     except Exception:  # noqa: BLE001 - no article: the empty text
         return ""
 
@@ -62,6 +67,8 @@ SETTINGS: dict[str, Callable[[bytes], str]] = {
     "bare fast": lambda h: _bare(h, fast=True),
     "bare favor_precision fast": lambda h: _bare(h, favor_precision=True, fast=True),
     "drawdown (ingest.extract)": _drawdown,
+    "drawdown, feed entry dated": lambda h: _drawdown(h, dated=True),
+    "bare without metadata": lambda h: _bare_without_metadata(h),
 }
 
 
