@@ -112,6 +112,9 @@ class Gazetteer:
     sound_seconds: frozenset[str] = frozenset()
     # Base nouns and descriptors: the words left out of how a name sounds.
     unsounded: BaseNouns | None = None
+    # Given names of persons that bases' names sound like or follow ("Bashar al-Assad"):
+    # never a name heard by sound, and a name right after one is a family name.
+    given_names: frozenset[str] = frozenset()
     _by_id: dict[str, Place] = field(default_factory=dict, compare=False)
     _starting: dict[str, tuple[tuple[Name, bool], ...]] = field(default_factory=dict, compare=False)
 
@@ -132,6 +135,10 @@ class Gazetteer:
                 for name in index.get(stem, ())
             )
         return found
+
+    def given_name(self, word: str) -> bool:
+        """Whether a text word is a person's given name (in any of its forms)."""
+        return bool(self.given_names) and not self.given_names.isdisjoint(morphology().stems(word))
 
     def heard(self, written: str) -> Heard:
         """How a written name sounds, as the gazetteer hears its own names."""
@@ -297,6 +304,7 @@ def build(
     descriptors: dict[str, Sequence[str]] | Sequence[str] = (),
     list_prepositions: dict[str, Sequence[str]] | Sequence[str] = (),
     cities: dict[str, Sequence[str]] | Sequence[str] = (),
+    given_names: dict[str, Sequence[str]] | Sequence[str] = (),
 ) -> Gazetteer:
     places = tuple(_place(e) for e in entries)
     qualified = [
@@ -321,6 +329,7 @@ def build(
         sound_starts=sound_starts,
         sound_seconds=sound_seconds,
         unsounded=skipped,
+        given_names=_words(_merged(given_names)),
     )
 
 
@@ -335,4 +344,5 @@ def gazetteer() -> Gazetteer:
         data.get("descriptors", []),
         data.get("list_prepositions", []),
         data.get("cities", []),
+        data.get("given_names", []),
     )

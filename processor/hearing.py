@@ -212,9 +212,16 @@ def _start(word: str, context: NameContext) -> tuple[bool, bool]:
             _STARTS.clear()
         sound, gazetteer = sounds(), context.gazetteer
         readings = (False, True) if "ه" in word else (False,)
-        keys = {
-            sound.key(form, sorani) for form in context.morph.stems(word) for sorani in readings
-        } - {ARTICLE, ""}
+        keys = (
+            set()
+            if gazetteer.given_name(word)  # "Bashar" (al-Assad) is not Bashur
+            else {
+                sound.key(form, sorani)
+                for form in context.morph.stems(word)
+                for sorani in readings
+            }
+            - {ARTICLE, ""}
+        )
         found = _STARTS[word] = (
             any(k in gazetteer.sound_starts or _heard(k, gazetteer) for k in keys),
             not keys.isdisjoint(gazetteer.sound_seconds),

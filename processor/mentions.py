@@ -36,6 +36,15 @@ def _name_end(
     return last
 
 
+def _family_name(text: str, tokens: Words, at: int, gazetteer: Gazetteer) -> bool:
+    """Whether the word at ``at`` follows a given name: "Bashar al-Asad" is a person."""
+    return (
+        at > 0
+        and adjacent(text, tokens, at - 1, NAME_GAP)
+        and gazetteer.given_name(tokens.texts[at - 1])
+    )
+
+
 def _matches(
     text: str, tokens: Words, gazetteer: Gazetteer, morph: Morphology
 ) -> tuple[list[tuple[int, int, str]], list[tuple[int, int, str]]]:
@@ -58,7 +67,7 @@ def _matches(
                 last = _name_end(text, tokens, at, name.stems, morph)
             else:
                 continue
-            if last is not None:
+            if last is not None and not _family_name(text, tokens, at, gazetteer):
                 (qualified if is_qualified else plain).append((at, last, name.place))
     return plain, qualified
 

@@ -216,6 +216,8 @@ def test_names_that_are_ordinary_words_need_a_base_noun(text: str) -> None:
         ("the Conoco gas field", "conoco"),
         ("giacimento petrolifero di Omar", "al-omar"),
         ("به سمت پایگاه «الشداد» حرکت کنند", "al-shaddadi"),
+        ("a última tropa deixou a Base Aérea de Al-Asad", "ain-al-asad"),
+        ("Войска покинули авиабазу Аль-Асад.", "ain-al-asad"),
     ],
 )
 def test_ordinary_word_names_count_beside_a_base_noun(text: str, place_id: str) -> None:
@@ -240,6 +242,19 @@ def test_a_city_beside_a_base_is_not_the_base_by_sound(text: str) -> None:
 )
 def test_a_base_named_after_its_city_counts_as_written(text: str) -> None:
     assert "victory-base" in _found(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Russian jets flew from the base that Bashar al-Asad's army held.",
+        "Bashar al-Asad visited the air base.",
+        "زار بشار الأسد القاعدة الجوية",
+        "Президент Башар Асад посетил авиабазу.",
+    ],
+)
+def test_a_given_name_and_the_name_after_it_are_a_person(text: str) -> None:
+    assert {"bashur", "ain-al-asad"}.isdisjoint(_found(text))
 
 
 def test_evidence_offsets_point_into_the_original_text() -> None:
