@@ -19,7 +19,7 @@ NEGATION_BEFORE = 4
 NEGATION_AFTER = 8
 ACTOR_WINDOW = 8
 PLANNED_WINDOW = 4
-PLANNED_BEFORE = 8  # words a planning word may stand before the cue in its clause
+PLANNED_BEFORE = 10  # words a planning word may stand before the cue in its clause (verb-final)
 BEGUN_WINDOW = 6  # words between a withdrawal cue and the marker that says it has begun
 GOVERNS = 2  # a planning word this close before a marker governs it ("will complete")
 

@@ -63,12 +63,18 @@ def _withdrawal_kind(sentence: Sentence, cue: Cue, negotiation: bool) -> str:
 
 
 def _nearest(sentence: Sentence, mention: Mention, cues: Sequence[Cue]) -> Cue | None:
-    """The cue nearest the mention, preferring cues in the mention's own clause."""
+    """The cue nearest the mention, preferring cues in the mention's own clause; of cues
+    starting on one word the longest ("הועבר לידי", handed over, not "הועבר", moved)."""
     at = sentence.word(mention.norm_start)
     start, end = sentence.clause(mention.norm_start)
     return min(
         cues,
-        key=lambda c: (not start <= c.start < end, abs(sentence.word(c.start) - at), c.start),
+        key=lambda c: (
+            not start <= c.start < end,
+            abs(sentence.word(c.start) - at),
+            c.start,
+            c.start - c.end,
+        ),
         default=None,
     )
 

@@ -216,9 +216,7 @@ def _start(word: str, context: NameContext) -> tuple[bool, bool]:
             set()
             if gazetteer.given_name(word)  # "Bashar" (al-Assad) is not Bashur
             else {
-                sound.key(form, sorani)
-                for form in context.morph.stems(word)
-                for sorani in readings
+                sound.key(form, sorani) for form in context.morph.stems(word) for sorani in readings
             }
             - {ARTICLE, ""}
         )

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 
 _END = re.compile(r"[.!?؟۔…]+[\"'»”’)\]]*(?=\s)|\n+")
-# "U.S. forces", "Mr. Smith", "p.m. on": the word before the period is an abbreviation.
+# "U.S. forces", "Mr. Smith", "p.m. on": the word before the period is an abbreviation;
+# so are Spanish plurals, each letter doubled ("EE.UU.", "EE. UU.", "FF.AA.").
 _ABBREVIATION = re.compile(
-    r"(?:^|[\s(])(?:(?:[^\W\d]\.)*[^\W\d]|mr|mrs|ms|dr|st|gen|col|lt|sgt|capt|maj|jr|sr|no|vs|etc)$",
+    r"(?:^|[\s(])(?:(?:[^\W\d]{1,2}\.)+[^\W\d]{1,2}|[^\W\d]|([^\W\d])\1"
+    r"|mr|mrs|ms|dr|st|gen|col|lt|sgt|capt|maj|jr|sr|no|vs|etc)$",
     re.IGNORECASE,
 )
 
