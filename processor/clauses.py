@@ -8,13 +8,17 @@ name counting as one (processor/events.py builds the sentences and decides).
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
+from processor.sounds import ARTICLE, sounds
 from processor.tense import past
 from processor.tokens import Cue, Mention
 
-ACTIONS = ("withdrawal", "redeployment", "reinforcement", "attack", "remain")
+ACTIONS = ("withdrawal", "transfer", "redeployment", "reinforcement", "attack", "remain")
+_WORD = re.compile(r"\w+")
+FROM_WINDOW = 4  # words between "from" and the name it governs ("from the air base of X")
 NEGATION_BEFORE = 4
 NEGATION_AFTER = 8
 ACTOR_WINDOW = 8
@@ -76,6 +80,29 @@ class Sentence:
                 word -= 1
         return word >= 0 and self.covered(word, concept)
 
+    def moved_from(self, mention: Mention) -> bool:
+        """Whether the place is where something is moved from: the first "from" or "to"
+        before it, past base nouns, articles and genitives, is a "from" ("من قاعدة X",
+        "from the X base"; "vers la base de X" is a "to": the genitive de is passed over)."""
+        word = self.word(mention.norm_start) - 1
+        found = False
+        for _ in range(FROM_WINDOW):
+            if word < 0:
+                break
+            if self.covered(word, "destination"):
+                return False
+            source = self.covered(word, "source")
+            if not source and not self.covered(word, "base_noun") and not self._article(word):
+                break
+            found = found or source
+            word -= 1
+        return found
+
+    def _article(self, word: int) -> bool:
+        """Whether the word is only an article ("эт-" of "эт-Таджи", "al-")."""
+        found = _WORD.match(self.text, self.word_starts[word])
+        return found is not None and sounds().key(found.group()) == ARTICLE
+
     def negated(self, cue: Cue, text: str) -> bool:
         """A negation shortly before the cue, or after it in the same stretch of the clause
         ("вывода … не будет", "Abzug aus X sei nicht geplant") unless it singles out a place
@@ -124,7 +151,8 @@ class Sentence:
         if (
             cue.concept == "withdrawal"
             and past(self.text[cue.start : cue.end])
-            and not self.governed(cue.start, exclude=cue.start)
+            # the ending is on the cue's last word ("presence … will be reduced")
+            and not self.governed(self.word_starts[self.word(cue.end - 1)], exclude=cue.start)
         ):
             return "past"
         start, end = self.clause(cue.start)

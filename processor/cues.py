@@ -25,6 +25,7 @@ CONCEPTS = (
     "negation",
     "negotiation",
     "presence",
+    "transfer",
     "redeployment",
     "reinforcement",
     "attack",

@@ -34,6 +34,7 @@ EVENT_KINDS = (
     "other",
 )
 WITHDRAWAL_KINDS = frozenset({"withdrawal", "withdrawal_planned", "denial"})
+LEAVING = frozenset({"withdrawal", "transfer"})  # cues whose aspect (begun, done) counts
 _BASE_CONFIDENCE = {
     "withdrawal": 0.6,
     "withdrawal_planned": 0.55,
@@ -91,6 +92,12 @@ def _kind_at_base(
         if sentence.preceded_by(mention, "destination", skip=2):
             return "redeployment", action
         return _withdrawal_kind(sentence, action, negotiation), action
+    if action.concept == "transfer":
+        # Forces moved *from* a base are leaving it ("began moving troops from X to Erbil");
+        # moved to it, they are redeployed there.
+        if sentence.moved_from(mention):
+            return _withdrawal_kind(sentence, action, negotiation), action
+        return "redeployment", action
     return action.concept, action
 
 
@@ -154,7 +161,7 @@ def _sentence_findings(
         if found is None:
             continue
         kind, cue = found
-        aspect = sentence.aspect(cue) if cue.concept == "withdrawal" else None
+        aspect = sentence.aspect(cue) if cue.concept in LEAVING else None
         findings.append(
             Finding(
                 mention.place,

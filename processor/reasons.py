@@ -68,7 +68,7 @@ def grounds_of(
     """The grounds of a finding of ``kind`` from a cue of ``concept``: ``why`` is the mark
     the reader found for it (``past``, ``begun``, ``denied``), ``flags`` the sentence's
     (``claim``, ``background``)."""
-    mark = why or (_KIND_MARKS.get(kind) if concept == "withdrawal" else None)
+    mark = why or (_KIND_MARKS.get(kind) if concept in ("withdrawal", "transfer") else None)
     return Grounds(concept, form, (*((mark,) if mark else ()), *flags), actor)
 
 
