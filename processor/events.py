@@ -180,6 +180,36 @@ def _sentence_findings(
     return findings
 
 
+def _answers(
+    sentence: Sentence, index: int, claimed: Sequence[Finding], doc: Normalized, original: str
+) -> list[Finding]:
+    """Where a sentence that names no place denies, with no action of its own ("The
+    Pentagon denied the reports", "ونفى البنتاغون هذه التقارير"), right after a sentence
+    that told a withdrawal: denials of the withdrawal at each of those places."""
+    denials = sentence.of("denial")
+    if not denials or any(sentence.has(a) for a in ACTIONS if a != "withdrawal"):
+        return []
+    cue = denials[0]
+    grounds = _grounds(sentence, "denial", cue, None, doc, original)
+    o_start, o_end = doc.span(sentence.start, sentence.end)
+    confidence = _BASE_CONFIDENCE["denial"] + (0.2 if sentence.has("actor_us") else 0.0)
+    places = dict.fromkeys(f.place for f in claimed if f.kind == "withdrawal")
+    return [
+        Finding(
+            place,
+            "denial",
+            round(confidence, 2),
+            original[o_start:o_end][:MAX_EVIDENCE],
+            o_start,
+            o_end,
+            index,
+            grounds,
+            background=sentence.has("background"),
+        )
+        for place in places
+    ]
+
+
 def _antecedent(sentence: Sentence, previous: Sequence[Mention]) -> tuple[Mention, ...]:
     """Where a sentence names no base but says "the base" / "it" about the one base the
     last sentence naming bases named, that base, located at the referring words."""
@@ -220,6 +250,12 @@ def classify(
             mentions[bisect_left(mention_starts, start) : bisect_left(mention_starts, end)]
         )
         sentence_cues = tuple(cues[bisect_left(cue_starts, start) : bisect_left(cue_starts, end)])
+        told = [f for f in findings if f.sentence == index - 1]  # the sentence before's
+        if not inside and not (
+            (previous and any(c.concept == "anaphor" for c in sentence_cues))
+            or (told and any(c.concept == "denial" for c in sentence_cues))
+        ):
+            continue  # nothing named, referred to or answered: no findings
         countries = any(c.concept == "withdrawal" for c in sentence_cues) and any(
             gazetteer.get(m.place).is_country for m in inside
         )
@@ -246,6 +282,16 @@ def classify(
                 )
         elif inside:
             findings.extend(_sentence_findings(sentence, index, doc, original, gazetteer))
+        elif told and (answers := _answers(sentence, index, told, doc, original)):
+            # what the next sentence denies, the article tells as a claim
+            answered = {f.place for f in answers}
+            findings = [
+                replace(f, claim=True, grounds=f.grounds.marked("claim"))
+                if f.sentence == index - 1 and f.place in answered and f.kind == "withdrawal"
+                else f
+                for f in findings
+            ]
+            findings.extend(answers)
         if bases:  # "the base" is the last one named, however many sentences ago
             previous = bases
     return judge(findings)

@@ -51,10 +51,10 @@ def _matches(
     """(first word, last word, place) of every name found: plain names, and qualified ones."""
     plain: list[tuple[int, int, str]] = []
     qualified: list[tuple[int, int, str]] = []
-    for at, word in enumerate(tokens.texts):
-        names = gazetteer.starting(word)
-        if not names:
-            continue
+    texts = tokens.texts
+    starting = {word: gazetteer.starting(word) for word in set(texts)}  # per distinct word
+    for at in [at for at, word in enumerate(texts) if starting[word]]:
+        names = starting[texts[at]]
         following = (
             morph.stems(tokens.texts[at + 1])
             if at + 1 < len(tokens) and adjacent(text, tokens, at, NAME_GAP)
@@ -187,10 +187,10 @@ def find_cues(
     spoken_at = _spoken(tokens, languages, lexicon)
     found: set[Cue] = set()
     texts = tokens.texts
-    for at, word in enumerate(texts):
-        cues = lexicon.beginning(word, spoken_at[at])
-        if not cues:
-            continue
+    keys = list(zip(texts, spoken_at, strict=True))
+    beginning = {key: lexicon.beginning(*key) for key in set(keys)}  # per distinct word
+    for at in [at for at, key in enumerate(keys) if beginning[key]]:
+        cues = beginning[keys[at]]
         following = texts[at + 1] if at + 1 < len(texts) else ""
         for cue in cues:
             if len(cue.words) == 1:

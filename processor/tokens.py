@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from operator import add
 
 _WORD = re.compile(r"\w+")
 # What may stand between the words of one name ("Ain al-Asad") or one cue ("U.S.", "pull-out").
 NAME_GAP = re.compile(r"[\s\-'\"«»“”„]{0,3}")
-CUE_GAP = re.compile(r"[\s\-.'’]{0,3}")
+# Hebrew acronyms take a double quote or gershayim before their last letter (ארה"ב, נאט״ו).
+CUE_GAP = re.compile(r"[\s\-.'’\"״׳]{0,3}")
 SENTENCE_END = re.compile(r"[.!?؟\n]")
 
 
@@ -50,8 +52,9 @@ class Cue:
 
 
 def words(text: str) -> Words:
-    spans = [m.span() for m in _WORD.finditer(text)]
-    return Words([a for a, _ in spans], [b for _, b in spans], _WORD.findall(text))
+    texts = _WORD.findall(text)
+    starts = [m.start() for m in _WORD.finditer(text)]
+    return Words(starts, list(map(add, starts, map(len, texts))), texts)
 
 
 def adjacent(text: str, tokens: Words, left: int, gap: re.Pattern[str]) -> bool:
