@@ -47,7 +47,9 @@ def test_each_language_reads_the_construction(language: str, kind: str, text: st
 @pytest.mark.parametrize(("language", "kind", "text"), ARTICLES)
 def test_each_language_reads_the_article_as_a_whole(language: str, kind: str, text: str) -> None:
     """An old withdrawal behind today's attack raises nothing; a claim the next sentence
-    denies is a denial; "none" means nothing that leaves a base."""
+    denies is a denial; withdrawals from elsewhere (Niger, Mali), from treaties and by
+    other countries raise nothing, a coalition partner's does; "none" means nothing that
+    leaves a base."""
     title, body = text.split("\n", 1)
     read = {e.kind for e in analyze(title, body).events} & LEAVING or {"none"}
     assert kind in read, language
