@@ -25,6 +25,7 @@ ACTOR_WINDOW = 8
 PLANNED_WINDOW = 4
 PLANNED_BEFORE = 10  # words a planning word may stand before the cue in its clause (verb-final)
 BEGUN_WINDOW = 6  # words between a withdrawal cue and the marker that says it has begun
+DECIDED_AFTER = 2  # words after a withdrawal that may name its decision ("withdrawal order")
 GOVERNS = 2  # a planning word this close before a marker governs it ("will complete")
 
 
@@ -166,7 +167,8 @@ class Sentence:
     def planned(self, cue: Cue) -> bool:
         """A planning word near the cue (further before it, where verb-final languages put
         the auxiliary far from the verb: "wollen bis Jahresende aus Syrien abziehen",
-        "تا پایان ماه از پایگاه ... خارج می‌شود"), or a decision before it in its clause."""
+        "تا پایان ماه از پایگاه ... خارج می‌شود"), or a decision before it in its clause
+        or naming it right after ("çekilme kararı")."""
         at = self.word(cue.start)
         clause_start, _ = self.clause(cue.start)
         for c in (*self.of("planned"), *self.of("timeline"), *self.of("announced")):
@@ -181,7 +183,12 @@ class Sentence:
                 )
             ):
                 return True
-        return any(clause_start <= c.start < cue.start for c in self.of("decided"))
+        return any(
+            clause_start <= c.start < cue.start
+            # a decision named after its withdrawal: "çekilme kararı", "withdrawal order"
+            or 0 < self.word(c.start) - self.word(cue.end - 1) <= DECIDED_AFTER
+            for c in self.of("decided")
+        )
 
     def excluded(self, mention: Mention, cue: Cue) -> bool:
         """A negation between the cue and the place, right before it: "…, not from Rmelan"."""

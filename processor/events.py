@@ -16,6 +16,7 @@ from dataclasses import replace
 
 from processor.clauses import ACTIONS, Sentence
 from processor.gazetteer import Gazetteer
+from processor.morphology import morphology
 from processor.normalize import Normalized
 from processor.reasons import Grounds, grounds_of
 from processor.tokens import Cue, Mention, Words, words
@@ -111,9 +112,12 @@ def _kind_at_country(
     if withdrawal is None:
         return None
     at = sentence.word(mention.norm_start)
-    # Forces leave the country: "from Syria", "Syrien verlassen", "bases in Iraq".
+    # Forces leave the country: "from Syria", "Suriye'den", "מסוריה", "Syrien verlassen",
+    # "bases in Iraq".
+    text, end = sentence.text, mention.norm_end
     if (
         sentence.preceded_by(mention, "source", skip=1)
+        or morphology().marks_from(text[mention.norm_start : end], text[end : end + 4])
         or 0 < at - sentence.word(withdrawal.start) <= 2  # "left Syria", "quitter la Syrie"
         or any(abs(sentence.word(b) - at) <= COUNTRY_BASE_WINDOW for b in sentence.bases)
     ):

@@ -52,8 +52,17 @@ class Morphology:
     cyrillic_suffixes: tuple[str, ...]
     latin_suffixes: tuple[str, ...]
     hebrew_prefixes: tuple[str, ...] = ()
+    from_suffixes: tuple[str, ...] = ()
+    from_prefixes: tuple[str, ...] = ()
     _cache: dict[str, frozenset[str]] = field(default_factory=dict, compare=False)
     _clitics: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
+
+    def marks_from(self, word: str, after: str) -> bool:
+        """Whether a place's (normalized) word, or what follows it, says "from" by itself:
+        "Suriye" before "'den", "מסוריה"."""
+        return after.startswith(self.from_suffixes) or (
+            bool(_HEBREW.match(word)) and word.startswith(self.from_prefixes)
+        )
 
     def name_stem(self, word: str) -> str:
         """The stem a name's (normalized) word is indexed under."""
@@ -155,4 +164,6 @@ def morphology() -> Morphology:
         cyrillic_suffixes=_normalized(cyrillic["name_suffixes"] + list(cyrillic["strip_final"])),
         latin_suffixes=_normalized(latin["name_suffixes"]),
         hebrew_prefixes=_normalized(hebrew["prefixes"]),
+        from_suffixes=_normalized(data["from_marks"]["suffixes"]),
+        from_prefixes=_normalized(data["from_marks"]["prefixes"]),
     )

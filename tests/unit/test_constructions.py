@@ -1,13 +1,13 @@
 """The same constructions in every language: one rule each, not an accuracy claim.
 
-Each language states, in its own grammar (constructions.yaml beside this file), a withdrawal
-in the past and the perfect, a handover in the passive, a begun withdrawal told as a noun, a
-plan in the future and as an expectation, a denial of reports, a reinforcement, an attack
-and another country's withdrawal; in some languages also intentions and preparations,
-a completion or reduction still to come, troops moved out of a base, a denial by a
-command, a partner's withdrawal, and an old withdrawal behind today's attack. A case that
-fails names a form the language's cue file lacks; accuracy on real news is
-`drawdown evaluate`'s.
+Each language states, in its own grammar (constructions.yaml beside this file), a
+withdrawal in the past and the perfect, a handover in the passive, a begun withdrawal told
+as a noun, a plan in the future, as an expectation and as a decision or order, a denial of
+reports, a reinforcement, an attack and another country's withdrawal; in some languages
+also intentions and preparations, a completion or reduction still to come, troops moved
+out of a base, a denial by a command, a partner's withdrawal, and an old withdrawal behind
+today's attack. A case that fails names a form the language's cue file lacks; accuracy on
+real news is `drawdown evaluate`'s.
 """
 
 from __future__ import annotations
