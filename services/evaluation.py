@@ -15,11 +15,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ingest.documents import from_json, from_text
 from ingest.replay import Progress, replay
 from processor.analyze import analyze
+from processor.data import loads
 from processor.diagnose import nearest
 from processor.evaluate import Label, evaluate, parse_labels, reading
 from processor.gazetteer import gazetteer
@@ -33,7 +32,7 @@ LABELS = "labels.json"
 @cache
 def canonical_names() -> dict[str, str]:
     text = resources.files("processor.data").joinpath("canonical.yaml").read_text("utf-8")
-    return {str(k): str(v) for k, v in yaml.safe_load(text).items()}
+    return {str(k): str(v) for k, v in loads(text).items()}
 
 
 def load_labels(path: Path) -> list[Label]:

@@ -3,11 +3,11 @@
 Each language states, in its own grammar (constructions.yaml beside this file), a
 withdrawal in the past and the perfect, a handover in the passive, a begun withdrawal told
 as a noun, a plan in the future, as an expectation and as a decision or order, a denial of
-reports, a reinforcement, an attack and another country's withdrawal; in some languages
-also intentions and preparations, a completion or reduction still to come, troops moved
-out of a base, a denial by a command, a partner's withdrawal, and an old withdrawal behind
-today's attack. A case that fails names a form the language's cue file lacks; accuracy on
-real news is `drawdown evaluate`'s.
+reports, a negation, forces that remain, a reinforcement, an attack and another country's
+withdrawal; in some languages also intentions and preparations, a completion or reduction
+still to come, troops moved out of a base, a denial by a command, a partner's withdrawal,
+and an old withdrawal behind today's attack. A case that fails names a form the
+language's cue file lacks; accuracy on real news is `drawdown evaluate`'s.
 """
 
 from __future__ import annotations
@@ -41,7 +41,11 @@ def _kinds(text: str) -> list[str]:
 
 @pytest.mark.parametrize(("language", "kind", "text"), CASES)
 def test_each_language_reads_the_construction(language: str, kind: str, text: str) -> None:
-    assert kind in _kinds(text), language
+    read = _kinds(text)
+    if kind == "none":
+        assert LEAVING.isdisjoint(read), language
+    else:
+        assert kind in read, language
 
 
 @pytest.mark.parametrize(("language", "kind", "text"), ARTICLES)
