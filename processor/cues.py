@@ -6,6 +6,7 @@ Loaded once from ``data/cues/<language>.yaml`` and compiled into one pattern per
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -70,6 +71,41 @@ class CueWords:
 
 
 @dataclass(frozen=True, slots=True)
+class Beginning:
+    """The cues a text word may begin, split by what must follow it: nothing (one word),
+    a given word (by that word), or a stem or any word after a gap (tried one by one)."""
+
+    single: tuple[CueWords, ...]
+    by_second: dict[str, tuple[CueWords, ...]]
+    other: tuple[CueWords, ...]
+
+    @classmethod
+    def of(cls, cues: Sequence[CueWords]) -> Beginning:
+        by_second: dict[str, list[CueWords]] = {}
+        other: list[CueWords] = []
+        for cue in cues:
+            if len(cue.words) == 1:
+                continue
+            second = cue.words[1]
+            if second.stem or second.after_gap:
+                other.append(cue)
+            else:
+                by_second.setdefault(second.text, []).append(cue)
+        return cls(
+            tuple(c for c in cues if len(c.words) == 1),
+            {text: tuple(found) for text, found in by_second.items()},
+            tuple(other),
+        )
+
+    def following(self, word: str) -> tuple[CueWords, ...]:
+        """The cues of several words whose second word may be ``word``."""
+        given = self.by_second.get(word, ())
+        if not self.other:
+            return given
+        return (*given, *(c for c in self.other if c.words[1].follows(word)))
+
+
+@dataclass(frozen=True, slots=True)
 class Lexicon:
     """Cues indexed by their first word: whole words, and stems that take any ending."""
 
@@ -83,7 +119,7 @@ class Lexicon:
     _starting: dict[tuple[str, frozenset[str] | None], tuple[CueWords, ...]] = field(
         default_factory=dict, compare=False
     )
-    _beginning: dict[tuple[str, frozenset[str] | None], tuple[CueWords, ...]] = field(
+    _beginning: dict[tuple[str, frozenset[str] | None], Beginning | None] = field(
         default_factory=dict, compare=False
     )
 
@@ -111,19 +147,20 @@ class Lexicon:
             found = self._starting[key] = tuple(matches)
         return found
 
-    def beginning(self, word: str, spoken: frozenset[str] | None = None) -> tuple[CueWords, ...]:
-        """The cues a text word may begin: ``starting`` for the word and, in Arabic and
-        Hebrew script, for the word without each clitic it may carry (cached)."""
+    def beginning(self, word: str, spoken: frozenset[str] | None = None) -> Beginning | None:
+        """The cues a text word may begin (None: none): ``starting`` for the word and, in
+        Arabic and Hebrew script, for the word without each clitic it may carry (cached)."""
         key = (word, spoken)
-        found = self._beginning.get(key)
-        if found is None:
-            if len(self._beginning) > CACHE_LIMIT:
-                self._beginning.clear()
-            found = self._beginning[key] = tuple(
-                cue
-                for form in morphology().without_clitics(word)
-                for cue in self.starting(form, spoken)
-            )
+        if key in self._beginning:
+            return self._beginning[key]
+        if len(self._beginning) > CACHE_LIMIT:
+            self._beginning.clear()
+        cues = tuple(
+            cue
+            for form in morphology().without_clitics(word)
+            for cue in self.starting(form, spoken)
+        )
+        found = self._beginning[key] = Beginning.of(cues) if cues else None
         return found
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Sequence
+from operator import itemgetter
 
 from processor.cues import CueWords, Lexicon
 from processor.gazetteer import Gazetteer
@@ -18,6 +19,7 @@ from processor.normalize import Normalized
 from processor.tokens import CUE_GAP, NAME_GAP, SENTENCE_END, Cue, Mention, Words, adjacent, words
 
 __all__ = ["Mention", "find_cues", "find_places", "words"]
+_IN_ORDER = itemgetter(1, 2, 0)  # a cue's start, end, concept
 MAXCUE_GAP = 15  # words that may stand inside a split cue ("zieh* ... ab")
 
 
@@ -189,19 +191,16 @@ def find_cues(
     texts = tokens.texts
     keys = list(zip(texts, spoken_at, strict=True))
     beginning = {key: lexicon.beginning(*key) for key in set(keys)}  # per distinct word
-    for at in [at for at, key in enumerate(keys) if beginning[key]]:
-        cues = beginning[keys[at]]
-        following = texts[at + 1] if at + 1 < len(texts) else ""
-        for cue in cues:
-            if len(cue.words) == 1:
-                last: int | None = at
-            elif cue.words[1].follows(following):  # most cues a preposition begins end here
-                last = _cue_end(doc.text, tokens, at, cue)
-            else:
-                continue
+    starts, ends = tokens.starts, tokens.ends
+    for at, begun in [(at, b) for at, key in enumerate(keys) if (b := beginning[key])]:
+        for cue in begun.single:
+            found.add(Cue(cue.concept, starts[at], ends[at]))
+        # most cues a preposition begins end here, their second word not following
+        for cue in begun.following(texts[at + 1] if at + 1 < len(texts) else ""):
+            last = _cue_end(doc.text, tokens, at, cue)
             if last is not None:
-                found.add(Cue(cue.concept, tokens.starts[at], tokens.ends[last]))
+                found.add(Cue(cue.concept, starts[at], ends[last]))
     for concept, pattern in lexicon.exact:
         for match in pattern.finditer(original):
             found.add(Cue(concept, doc.locate(match.start()), doc.locate(match.end())))
-    return sorted(found, key=lambda c: (c.start, c.end, c.concept))
+    return sorted(found, key=_IN_ORDER)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from operator import add
+from typing import NamedTuple
 
 _WORD = re.compile(r"\w+")
 # What may stand between the words of one name ("Ain al-Asad") or one cue ("U.S.", "pull-out").
@@ -42,9 +43,8 @@ class Mention:
     norm_end: int
 
 
-@dataclass(frozen=True, slots=True)
-class Cue:
-    """A cue word or phrase, in normalized offsets."""
+class Cue(NamedTuple):
+    """A cue word or phrase, in normalized offsets (a tuple: documents have thousands)."""
 
     concept: str
     start: int
