@@ -214,6 +214,14 @@ def _answers(
     ]
 
 
+def _told(findings: Sequence[Finding], index: int) -> list[Finding]:
+    """The findings of sentence ``index``: they end the list, which is in sentence order."""
+    at = len(findings)
+    while at and findings[at - 1].sentence == index:
+        at -= 1
+    return list(findings[at:])
+
+
 def _antecedent(sentence: Sentence, previous: Sequence[Mention]) -> tuple[Mention, ...]:
     """Where a sentence names no base but says "the base" / "it" about the one base the
     last sentence naming bases named, that base, located at the referring words."""
@@ -254,10 +262,12 @@ def classify(
             mentions[bisect_left(mention_starts, start) : bisect_left(mention_starts, end)]
         )
         sentence_cues = tuple(cues[bisect_left(cue_starts, start) : bisect_left(cue_starts, end)])
-        told = [f for f in findings if f.sentence == index - 1]  # the sentence before's
-        if not inside and not (
-            (previous and any(c.concept == "anaphor" for c in sentence_cues))
-            or (told and any(c.concept == "denial" for c in sentence_cues))
+        denies = not inside and any(c.concept == "denial" for c in sentence_cues)
+        told = _told(findings, index - 1) if denies else []
+        if (
+            not inside
+            and not told
+            and not (previous and any(c.concept == "anaphor" for c in sentence_cues))
         ):
             continue  # nothing named, referred to or answered: no findings
         countries = any(c.concept == "withdrawal" for c in sentence_cues) and any(

@@ -181,11 +181,11 @@ def _accepted(
     """Whether a name found only by its sound is the base. Sound alone never decides for keys
     of one or two consonants; the shorter, the less exact and the more ordinary the name, the
     closer a base noun or a list of bases must be; in scripts with case it must be a capital."""
-    capital = context.capitalised(at)
-    if capital is False:
-        return False
     size = len(name.key)
     if size < 3 or words > name.words or (distance and words != name.words):
+        return False
+    capital = context.capitalised(at)
+    if capital is False:
         return False
     if capital is None:  # Arabic script, Hebrew: the base noun comes first
         if name.qualified or size == 3:  # "قاعدة النصر": right before it
@@ -232,14 +232,17 @@ def _starts(context: NameContext) -> list[int]:
     the one-consonant word before a word like a name's second ("Ayn" of "Ayn’ül Esad")."""
     tokens, text = context.tokens, context.doc.text
     first, second = set(), set()
+    cached = _STARTS.get
     for word in set(tokens.texts):
-        starts, follows = _start(word, context)
+        starts, follows = cached(word) or _start(word, context)
         if starts:
             first.add(word)
         if follows:
             second.add(word)
-    found = {i for i, w in enumerate(tokens.texts) if w in first}
-    for at in (i for i, w in enumerate(tokens.texts) if w in second):
+    wanted = first | second
+    hits = [i for i, w in enumerate(tokens.texts) if w in wanted]  # one pass for both
+    found = {i for i in hits if tokens.texts[i] in first}
+    for at in (i for i in hits if tokens.texts[i] in second):
         before = at - 1
         while before >= 0 and _sound_keys(context, before) == (ARTICLE,):
             before -= 1
