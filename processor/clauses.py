@@ -183,11 +183,30 @@ class Sentence:
                 )
             ):
                 return True
-        return any(
+        if any(
             clause_start <= c.start < cue.start
             # a decision named after its withdrawal: "çekilme kararı", "withdrawal order"
             or 0 < self.word(c.start) - self.word(cue.end - 1) <= DECIDED_AFTER
             for c in self.of("decided")
+        ):
+            return True
+        # an infinitive ("…, die Kontrolle über X an die Armee zu übergeben") is the object
+        # of the intention, plan or decision anywhere before it in its sentence
+        return any(0 < at - self.word(c.start) <= 1 for c in self.of("infinitive")) and any(
+            c.start < cue.start
+            for concept in ("planned", "decided", "announced")
+            for c in self.of(concept)
+        )
+
+    def demanded(self, cue: Cue) -> bool:
+        """A demand for the withdrawal, not the withdrawal: a demanding word before the cue
+        in its clause ("call for the withdrawal", "fordern den Abzug") or naming it right
+        after ("çekilmesini talep etti"), the cue not itself marked as begun or done."""
+        clause_start, _ = self.clause(cue.start)
+        return self.aspect(cue) is None and any(
+            clause_start <= c.start < cue.start
+            or 0 < self.word(c.start) - self.word(cue.end - 1) <= DECIDED_AFTER
+            for c in self.of("demand")
         )
 
     def excluded(self, mention: Mention, cue: Cue) -> bool:

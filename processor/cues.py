@@ -36,6 +36,8 @@ CONCEPTS = (
     "destination",
     "base_noun",
     "decided",
+    "demand",
+    "infinitive",
     "begun",
     "denial",
     "claim",

@@ -57,6 +57,8 @@ def _withdrawal_kind(sentence: Sentence, cue: Cue, negotiation: bool) -> str:
         return "other"
     if sentence.denied(cue) or sentence.negated(cue, sentence.text):
         return "denial"
+    if sentence.demanded(cue):
+        return "other"
     if negotiation:
         return "negotiation"
     if sentence.planned(cue) and sentence.aspect(cue) is None:
@@ -144,6 +146,8 @@ def _grounds(
     why = aspect if kind == "withdrawal" else None
     if kind == "denial" and sentence.denied(cue):
         why = "denied"
+    elif kind == "other" and cue.concept in LEAVING and sentence.demanded(cue):
+        why = "demanded"
     form, said = (original[slice(*doc.span(c.start, c.end))] if c else "" for c in (cue, actor))
     flags = tuple(c for c in ("claim", "background") if sentence.has(c))
     return grounds_of(cue.concept, form, kind, why, flags, said)

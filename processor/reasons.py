@@ -22,6 +22,7 @@ MARKS: Mapping[str, str] = {
     "denied": "denied",
     "talks": "in talks",
     "foreign": "another country's forces",
+    "demanded": "demanded, not done",
     "destination": "the place is where forces go",
     "claim": "attributed to a source",
     "background": "told as background",

@@ -6,8 +6,8 @@ as a noun, a plan in the future, as an expectation and as a decision or order, a
 reports, a negation, forces that remain, a reinforcement, an attack and another country's
 withdrawal; in some languages also intentions and preparations, a completion or reduction
 still to come, troops moved out of a base, a denial by a command, a partner's withdrawal,
-and an old withdrawal behind today's attack. A case that fails names a form the
-language's cue file lacks; accuracy on real news is `drawdown evaluate`'s.
+a demand for a withdrawal, and an old withdrawal behind today's attack. A case that fails
+names a form the language's cue file lacks; accuracy on real news is `drawdown evaluate`'s.
 """
 
 from __future__ import annotations
