@@ -150,8 +150,10 @@ class Sentence:
     def _aspect(self, cue: Cue) -> str | None:
         at = self.word(cue.start)
         if (
-            cue.concept == "withdrawal"
-            and past(self.text[cue.start : cue.end])
+            (
+                cue.concept == "leaving"
+                or (cue.concept == "withdrawal" and past(self.text[cue.start : cue.end]))
+            )
             # the ending is on the cue's last word ("presence … will be reduced")
             and not self.governed(self.word_starts[self.word(cue.end - 1)], exclude=cue.start)
         ):

@@ -26,6 +26,7 @@ CONCEPTS = (
     "negotiation",
     "presence",
     "transfer",
+    "leaving",
     "redeployment",
     "reinforcement",
     "attack",

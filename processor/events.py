@@ -18,7 +18,7 @@ from processor.clauses import ACTIONS, Sentence
 from processor.gazetteer import Gazetteer
 from processor.morphology import morphology
 from processor.normalize import Normalized
-from processor.reasons import Grounds, grounds_of
+from processor.reasons import LEAVING, Grounds, grounds_of
 from processor.tokens import Cue, Mention, Words, words
 from processor.verdicts import Event, Finding, judge, merge
 
@@ -35,7 +35,6 @@ EVENT_KINDS = (
     "other",
 )
 WITHDRAWAL_KINDS = frozenset({"withdrawal", "withdrawal_planned", "denial"})
-LEAVING = frozenset({"withdrawal", "transfer"})  # cues whose aspect (begun, done) counts
 _BASE_CONFIDENCE = {
     "withdrawal": 0.6,
     "withdrawal_planned": 0.55,
@@ -86,6 +85,10 @@ def _nearest(sentence: Sentence, mention: Mention, cues: Sequence[Cue]) -> Cue |
 def _kind_at_base(
     sentence: Sentence, mention: Mention, negotiation: bool
 ) -> tuple[str, Cue] | None:
+    at = sentence.word(mention.norm_start)
+    left = [c for c in sentence.of("leaving") if at - sentence.word(c.end - 1) == 1]
+    if left:  # "left Ain al-Asad": the verb right before the place it leaves
+        return _withdrawal_kind(sentence, left[0], negotiation), left[0]
     action = _nearest(sentence, mention, [c for c in sentence.cues if c.concept in ACTIONS])
     if action is None or action.concept == "remain":
         return None

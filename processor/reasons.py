@@ -38,6 +38,8 @@ RULES: Mapping[str, str] = {
     "report_outweighs": "the report of a withdrawal outweighs the plan",
 }
 LEAD = "headline or lead"
+# Cues that tell forces leaving a place: their aspect (begun, done) and kind marks count.
+LEAVING = frozenset({"withdrawal", "transfer", "leaving"})
 # The mark that says why a withdrawal cue gave its kind, where the kind alone says it.
 _KIND_MARKS = {
     "other": "foreign",
@@ -69,7 +71,7 @@ def grounds_of(
     """The grounds of a finding of ``kind`` from a cue of ``concept``: ``why`` is the mark
     the reader found for it (``past``, ``begun``, ``denied``), ``flags`` the sentence's
     (``claim``, ``background``)."""
-    mark = why or (_KIND_MARKS.get(kind) if concept in ("withdrawal", "transfer") else None)
+    mark = why or (_KIND_MARKS.get(kind) if concept in LEAVING else None)
     return Grounds(concept, form, (*((mark,) if mark else ()), *flags), actor)
 
 
