@@ -19,7 +19,7 @@ from tests.conftest import ROOT, drawdown_cli
 CORPUS = ROOT / "tests" / "eval"
 NEWS = ROOT.parent / "shared" / "corpus" / "news"
 # Real news, unambiguous items (see docs/reading.md for the figures and the targets).
-NEWS_FLOORS = {"places": (0.98, 0.98), "alerts": (0.94, 0.91)}
+NEWS_FLOORS = {"places": (0.98, 0.98), "alerts": (0.96, 0.91)}
 NEWS_LANGUAGE_ACCURACY = 0.98
 ALERT_PRECISION = ALERT_RECALL = 0.95
 PLACE_RECALL = 0.97
