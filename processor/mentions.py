@@ -57,6 +57,8 @@ def _matches(
     starting = {word: gazetteer.starting(word) for word in set(texts)}  # per distinct word
     for at in [at for at, word in enumerate(texts) if starting[word]]:
         names = starting[texts[at]]
+        if _family_name(text, tokens, at, gazetteer):
+            continue  # "Bashar al-Asad": a person
         following = (
             morph.stems(tokens.texts[at + 1])
             if at + 1 < len(tokens) and adjacent(text, tokens, at, NAME_GAP)
@@ -69,7 +71,7 @@ def _matches(
                 last = _name_end(text, tokens, at, name.stems, morph)
             else:
                 continue
-            if last is not None and not _family_name(text, tokens, at, gazetteer):
+            if last is not None:
                 (qualified if is_qualified else plain).append((at, last, name.place))
     return plain, qualified
 

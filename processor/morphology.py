@@ -13,10 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from importlib import resources
 from typing import Any
 
-from processor.data import loads
+from processor.data import read
 from processor.normalize import normalize_text
 
 _ARABIC = re.compile(r"[\u0600-\u06FF\u0750-\u077F\uFB50-\uFDFF\uFE70-\uFEFF]")
@@ -145,8 +144,7 @@ def _strip(word: str, suffixes: tuple[str, ...]) -> list[str]:
 
 @lru_cache(maxsize=1)
 def _data() -> dict[str, Any]:
-    text = resources.files("processor.data").joinpath("morphology.yaml").read_text("utf-8")
-    data: dict[str, Any] = loads(text)
+    data: dict[str, Any] = read("morphology.yaml")
     return data
 
 

@@ -13,13 +13,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from anyascii import anyascii
 from rapidfuzz.distance import Levenshtein
 
-from processor.data import loads
+from processor.data import read
 from processor.morphology import CACHE_LIMIT
 
 ARTICLE = "-"  # the key of a word that is only an article
@@ -104,5 +103,4 @@ def _load(data: dict[str, Any]) -> Sounds:
 
 @cache
 def sounds() -> Sounds:
-    text = resources.files("processor.data").joinpath("sounds.yaml").read_text("utf-8")
-    return _load(loads(text))
+    return _load(read("sounds.yaml"))

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from importlib import resources
 
-from processor.data import loads
+from processor.data import read
 from processor.normalize import normalize_text
 
 _LAST_WORD = re.compile(r"\w+$")
@@ -21,8 +20,7 @@ MIN_STEM = 3  # letters that must stand before an ending
 
 @cache
 def _endings() -> tuple[str, ...]:
-    text = resources.files("processor.data").joinpath("tense.yaml").read_text("utf-8")
-    data = loads(text)
+    data = read("tense.yaml")
     endings = {normalize_text(str(e)) for by_language in data["past"].values() for e in by_language}
     return tuple(sorted(endings - {""}, key=len, reverse=True))
 

@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 import tempfile
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from ingest.documents import from_json, from_text
 from ingest.replay import Progress, replay
 from processor.analyze import analyze
-from processor.data import loads
+from processor.data import read
 from processor.diagnose import nearest
 from processor.evaluate import Label, evaluate, parse_labels, reading
 from processor.gazetteer import gazetteer
@@ -31,8 +30,7 @@ LABELS = "labels.json"
 
 @cache
 def canonical_names() -> dict[str, str]:
-    text = resources.files("processor.data").joinpath("canonical.yaml").read_text("utf-8")
-    return {str(k): str(v) for k, v in loads(text).items()}
+    return {str(k): str(v) for k, v in read("canonical.yaml").items()}
 
 
 def load_labels(path: Path) -> list[Label]:

@@ -8,6 +8,7 @@ booleans, as YAML 1.2 has it.
 from __future__ import annotations
 
 import re
+from importlib import resources
 from typing import Any
 
 import yaml
@@ -31,3 +32,8 @@ _Loader.add_implicit_resolver(
 def loads(text: str) -> Any:
     """A data file's content: YAML, with ``no`` a word."""
     return yaml.load(text, Loader=_Loader)
+
+
+def read(name: str) -> Any:
+    """The content of the data file ``name`` in this package ("gazetteer.yaml")."""
+    return loads(resources.files(__name__).joinpath(name).read_text("utf-8"))
